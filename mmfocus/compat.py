@@ -1,0 +1,138 @@
+# Copyright (c) mmfocus contributors.
+"""The few fixes the tested stack needs, in one place.
+
+Each fix is small, idempotent and documented in docs/en/notes/compat.md:
+
+1. ``mmcv._ext``: mmcv-lite ships no compiled ops, but ``import mmseg.models``
+   reaches ``mmcv.ops`` which loads ``mmcv._ext``. A placeholder module whose
+   kernels raise ``NotImplementedError`` lets the pure-PyTorch parts import.
+   mmfocus uses no compiled op.
+2. ``torch.load`` on torch >= 2.6 defaults to ``weights_only=True`` and
+   rejects mmengine's own resume checkpoints: ``HistoryBuffer`` pickles its
+   default statistics methods through ``getattr``. We pickle only custom
+   methods (the defaults are restored by ``__setstate__`` anyway) and
+   allow-list ``HistoryBuffer`` and numpy arrays for the safe unpickler,
+   instead of turning ``weights_only`` off, so every checkpoint, ours or a
+   third party's, is still loaded safely.
+3. DDP on CPU: mmengine's ``init_dist`` always calls ``torch.cuda.set_device``
+   and wraps models with ``device_ids=[LOCAL_RANK]``;
+   :func:`setup_cpu_distributed` initialises ``gloo`` first and wraps with
+   ``device_ids=None``.
+"""
+import importlib.machinery
+import os
+import sys
+import types
+
+_APPLIED = False
+
+
+class _MissingExt(types.ModuleType):
+    """Placeholder for the compiled ``mmcv._ext`` of the full mmcv."""
+
+    def __getattr__(self, name: str):
+        if name.startswith('__'):
+            raise AttributeError(name)
+
+        def _missing(*args, **kwargs):
+            raise NotImplementedError(
+                f'mmcv compiled op "{name}" is not available: mmfocus runs on '
+                'mmcv-lite (no compiled ops). Install the full mmcv to use it.')
+
+        _missing.__name__ = name
+        return _missing
+
+
+def _install_mmcv_ext_placeholder() -> None:
+    try:
+        import mmcv  # noqa: F401
+    except ImportError:
+        return
+    if 'mmcv._ext' in sys.modules:
+        return
+    if importlib.util.find_spec('mmcv._ext') is not None:
+        return  # the full mmcv is installed
+    mod = _MissingExt('mmcv._ext')
+    mod.__spec__ = importlib.machinery.ModuleSpec('mmcv._ext', loader=None)
+    mod.__file__ = '<mmfocus placeholder>'
+    sys.modules['mmcv._ext'] = mod
+
+
+def _allow_mmengine_checkpoint_types() -> None:
+    import torch
+    add = getattr(torch.serialization, 'add_safe_globals', None)
+    if add is None:  # torch < 2.4: weights_only was opt-in
+        return
+    import numpy as np
+    from mmengine.logging import HistoryBuffer
+
+    if not getattr(HistoryBuffer, '_mmfocus_getstate', False):
+        defaults = ('min', 'max', 'current', 'mean')
+
+        def __getstate__(self) -> dict:
+            state = {k: v for k, v in self.__dict__.items()
+                     if k != 'statistics_methods'}
+            custom = {k: v for k, v in self._statistics_methods.items()
+                      if k not in defaults}
+            if custom:  # user-registered methods: pickled as before
+                state['statistics_methods'] = custom
+            return state
+
+        HistoryBuffer.__getstate__ = __getstate__
+        HistoryBuffer._mmfocus_getstate = True
+    safe = [HistoryBuffer, np.dtype, np.ndarray]
+    try:
+        from numpy.core.multiarray import _reconstruct, scalar
+    except ImportError:  # numpy 2 moved it; the old path still resolves
+        from numpy._core.multiarray import _reconstruct, scalar
+    safe += [_reconstruct, scalar]
+    # numpy 2 pickles dtypes by their class (numpy.dtypes.Float64DType ...)
+    dtypes_mod = getattr(np, 'dtypes', None)
+    if dtypes_mod is not None:
+        safe += [getattr(dtypes_mod, n) for n in dir(dtypes_mod)
+                 if n.endswith('DType')]
+    add(safe)
+
+
+def setup_cpu_distributed(cfg, launcher: str) -> bool:
+    """Prepare ``cfg`` for DDP on CPU (gloo) when no GPU is present.
+
+    Call before building the Runner. Returns True if it changed anything.
+    """
+    import torch
+    import torch.distributed as dist
+    if launcher == 'none' or torch.cuda.is_available():
+        return False
+    env_cfg = cfg.setdefault('env_cfg', {})
+    env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    wrapper = dict(cfg.get('model_wrapper_cfg') or {})
+    wrapper.setdefault('type', 'MMDistributedDataParallel')
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
+    if not dist.is_initialized():
+        if launcher == 'pytorch':
+            dist.init_process_group(
+                backend='gloo', rank=int(os.environ['RANK']),
+                world_size=int(os.environ['WORLD_SIZE']))
+        elif launcher == 'slurm':
+            from mmengine.dist.utils import _init_dist_slurm
+            _init_dist_slurm('gloo')  # sets the env then init_process_group
+        else:
+            raise ValueError(f'launcher {launcher!r} is not supported on CPU')
+    return True
+
+
+def apply() -> None:
+    """Apply the import-time fixes (1 and 2). Safe to call repeatedly."""
+    global _APPLIED
+    if _APPLIED:
+        return
+    _APPLIED = True
+    _install_mmcv_ext_placeholder()
+    try:
+        _allow_mmengine_checkpoint_types()
+    except ImportError:
+        pass
+
+
+apply()

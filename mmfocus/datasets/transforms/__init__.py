@@ -1,0 +1,10 @@
+from .formatting import PackFaceInputs
+from .geometric import RandomFaceFlip, ResizeFace
+from .loading import LoadFace, LoadManipulationMask
+from .modality import DCT, SRM, Sobel
+from .self_blend import SelfBlend
+
+__all__ = [
+    'LoadFace', 'LoadManipulationMask', 'ResizeFace', 'RandomFaceFlip',
+    'PackFaceInputs', 'Sobel', 'DCT', 'SRM', 'SelfBlend'
+]

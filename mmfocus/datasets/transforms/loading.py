@@ -1,0 +1,77 @@
+# Copyright (c) mmfocus contributors.
+"""Loading face crops and their manipulation masks."""
+from typing import Optional
+
+import cv2
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from mmfocus.registry import TRANSFORMS
+from mmfocus.utils.io import imread_checked
+
+
+@TRANSFORMS.register_module()
+class LoadFace(BaseTransform):
+    """Load a face crop (BGR uint8) with a clear error for bad files.
+
+    **Required Keys:** ``img_path``
+
+    **Added Keys:** ``img``, ``img_shape``, ``ori_shape``, ``landmarks``
+    (float32 (K, 2) if the annotation has them)
+    """
+
+    def transform(self, results: dict) -> dict:
+        img = imread_checked(results['img_path'], cv2.IMREAD_COLOR)
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results['ori_shape'] = img.shape[:2]
+        if results.get('landmarks') is not None:
+            results['landmarks'] = np.asarray(results['landmarks'],
+                                              dtype=np.float32)
+        return results
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}()'
+
+
+@TRANSFORMS.register_module()
+class LoadManipulationMask(BaseTransform):
+    """Load the ground-truth (or target) manipulation mask as float [0, 1].
+
+    A sample without ``mask_path`` gets all zeros (a real face, or a fake
+    whose dataset has no masks, when ``zeros_if_missing``).
+
+    **Required Keys:** ``img_shape``, optional ``mask_path``
+
+    **Added Keys:** ``gt_mask`` (float32 HxW), ``has_mask`` (bool)
+
+    Args:
+        zeros_if_missing (bool): Defaults to True.
+    """
+
+    def __init__(self, zeros_if_missing: bool = True) -> None:
+        self.zeros_if_missing = zeros_if_missing
+
+    def transform(self, results: dict) -> Optional[dict]:
+        h, w = results['img_shape'][:2]
+        path = results.get('mask_path')
+        if path:
+            mask = imread_checked(path, cv2.IMREAD_UNCHANGED)
+            if mask.ndim == 3:
+                mask = mask[..., 0]
+            scale = 65535. if mask.dtype == np.uint16 else 255.
+            mask = mask.astype(np.float32) / scale
+            if mask.shape != (h, w):
+                mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_LINEAR)
+            results['has_mask'] = True
+        else:
+            if not self.zeros_if_missing:
+                raise KeyError(f'no mask_path for {results.get("img_path")}')
+            mask = np.zeros((h, w), np.float32)
+            results['has_mask'] = results.get('gt_label', 0) == 0
+        results['gt_mask'] = mask
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}('
+                f'zeros_if_missing={self.zeros_if_missing})')

@@ -1,0 +1,132 @@
+# Copyright (c) mmfocus contributors.
+"""Online self-blended pseudo-fakes (SBI) as a data transform."""
+from typing import Optional
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from mmfocus.faces.sbi import BLEND_RATIOS, HULL_TYPES, self_blend
+from mmfocus.registry import TRANSFORMS
+
+
+def _worker_id() -> int:
+    try:
+        from torch.utils.data import get_worker_info
+    except ImportError:  # pragma: no cover
+        return 0
+    info = get_worker_info()
+    return 0 if info is None else int(info.id)
+
+
+@TRANSFORMS.register_module()
+class SelfBlend(BaseTransform):
+    """Turn a real face into a self-blended pseudo-fake with probability
+    ``prob`` (Shiohara & Yamasaki, CVPR 2022; see :mod:`mmfocus.faces.sbi`).
+
+    Place it after image loading and before any geometric augmentation
+    (``landmarks`` must be in the coordinates of the current ``img``, as
+    stored by ``tools/misc/build_demo_data.py``) and before normalisation.
+
+    Randomness: with ``seed=None`` (default) each call draws a seed from the
+    global ``np.random`` state, which mmengine seeds per dataloader worker
+    (``randomness=dict(seed=...)`` makes runs reproducible). With an integer
+    ``seed`` the transform owns a generator seeded by ``(seed, worker id)``,
+    reproducible even without mmengine, and different per worker.
+
+    Required Keys:
+
+    - img (np.ndarray): ``(H, W, 3)`` uint8 BGR face crop.
+    - landmarks (np.ndarray | list): ``(68, 2)`` points ``x, y`` in ``img``
+      pixels.
+    - gt_label (int): 0 real, 1 fake.
+
+    Modified Keys:
+
+    - img (blended fake when a real sample is turned fake)
+    - gt_label (set to 1 when turned fake)
+    - method (set to ``'sbi'`` when turned fake, only if present)
+
+    Added Keys:
+
+    - gt_mask (np.ndarray): ``(H, W)`` float32 blend mask in ``[0, 1]``;
+      all zeros for a real sample that stays real (replaces the zeros
+      ``LoadManipulationMask`` gives reals). A sample that is already fake
+      (``gt_label == 1``) is left untouched, including the ``gt_mask`` it
+      carries (load stored fakes' masks with ``LoadManipulationMask``
+      before this transform, so batches stay uniform).
+    - has_mask (bool): True (the mask of a real or a self-blended fake is
+      known), set whenever ``gt_mask`` is set.
+
+    Args:
+        prob (float): Probability of turning a real sample fake.
+            Defaults to 0.5.
+        seed (int, optional): See "Randomness" above. Defaults to None.
+        hull_types (tuple[str]): Mask hull variants. Defaults to
+            ``('full', 'extended', 'lower', 'inner')``.
+        blend_ratios (tuple[float]): Mask scale factors. Defaults to
+            ``(0.25, 0.5, 0.75, 1, 1, 1)``.
+        max_shift (float): Max source shift relative to the face size.
+            Defaults to 0.03.
+        scale_range (tuple[float, float]): Source scale range.
+            Defaults to (0.95, 1.05).
+    """
+
+    def __init__(self,
+                 prob: float = 0.5,
+                 seed: Optional[int] = None,
+                 hull_types: tuple = HULL_TYPES,
+                 blend_ratios: tuple = BLEND_RATIOS,
+                 max_shift: float = 0.03,
+                 scale_range: tuple = (0.95, 1.05)) -> None:
+        if not 0.0 <= prob <= 1.0:
+            raise ValueError(f'prob must be in [0, 1], got {prob}')
+        self.prob = float(prob)
+        self.seed = seed
+        self.hull_types = tuple(hull_types)
+        self.blend_ratios = tuple(float(r) for r in blend_ratios)
+        self.max_shift = float(max_shift)
+        self.scale_range = tuple(scale_range)
+        self._rng = None
+        self._rng_worker = None
+
+    def _generator(self) -> np.random.Generator:
+        if self.seed is None:
+            return np.random.default_rng(np.random.randint(0, 2**31 - 1))
+        wid = _worker_id()
+        if self._rng is None or self._rng_worker != wid:
+            self._rng = np.random.default_rng([int(self.seed), wid])
+            self._rng_worker = wid
+        return self._rng
+
+    def transform(self, results: dict) -> dict:
+        for key in ('img', 'landmarks', 'gt_label'):
+            if key not in results:
+                raise KeyError(f'SelfBlend needs the key {key!r} in results '
+                               f'(got {sorted(results)})')
+        img = results['img']
+        label = int(np.asarray(results['gt_label']).reshape(-1)[0])
+        if label == 1:
+            return results
+        rng = self._generator()
+        results['has_mask'] = True
+        if rng.random() >= self.prob:
+            results['gt_mask'] = np.zeros(img.shape[:2], dtype=np.float32)
+            return results
+        landmarks = np.asarray(results['landmarks'], dtype=np.float32)
+        fake, mask = self_blend(
+            img, landmarks, rng, hull_types=self.hull_types,
+            blend_ratios=self.blend_ratios, max_shift=self.max_shift,
+            scale_range=self.scale_range)
+        results['img'] = fake
+        results['gt_label'] = 1
+        results['gt_mask'] = mask
+        if 'method' in results:
+            results['method'] = 'sbi'
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(prob={self.prob}, '
+                f'seed={self.seed}, hull_types={self.hull_types}, '
+                f'blend_ratios={self.blend_ratios}, '
+                f'max_shift={self.max_shift}, '
+                f'scale_range={self.scale_range})')

@@ -1,0 +1,48 @@
+# Copyright (c) mmfocus contributors.
+"""Dump per-sample predictions to a JSON file (``tools/test.py --out``)."""
+from typing import Optional, Sequence
+
+from mmengine.evaluator import BaseMetric
+
+from mmfocus.registry import METRICS
+from mmfocus.utils.io import atomic_write_json
+
+
+def _item(x):
+    return x.item() if hasattr(x, 'item') and getattr(x, 'numel',
+                                                      lambda: 1)() == 1 \
+        else x
+
+
+@METRICS.register_module()
+class DumpPredictions(BaseMetric):
+    """Write ``[{img_path, gt_label, pred_label, fake_score, video_id,
+    method}]`` to ``out_file`` (atomically) and return no metric.
+
+    Args:
+        out_file (str): Output JSON path.
+        collect_device (str): Defaults to ``'cpu'``.
+    """
+
+    def __init__(self, out_file: str, collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if not out_file.endswith('.json'):
+            raise ValueError(f'--out must be a .json file, got {out_file}')
+        self.out_file = out_file
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        for ds in data_samples:
+            score = ds['pred_score']
+            self.results.append(dict(
+                img_path=ds.get('img_path'),
+                gt_label=int(_item(ds['gt_label'])) if 'gt_label' in ds
+                else None,
+                pred_label=int(_item(ds['pred_label'])),
+                fake_score=float(score[1]),
+                video_id=ds.get('video_id'),
+                method=ds.get('method')))
+
+    def compute_metrics(self, results: list) -> dict:
+        atomic_write_json(self.out_file, results)
+        return {}

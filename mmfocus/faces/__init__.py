@@ -1,0 +1,16 @@
+# Copyright (c) mmfocus contributors.
+"""Face tools shared by converters, demo data and inference: detector
+backends, square crops, and self-blended pseudo-fakes with their masks."""
+from .align import crop_affine, crop_face, square_box
+from .detectors import (BaseFaceDetector, DlibDetector, Face,
+                        RetinaFaceDetector, build_face_detector,
+                        dlib_shape_predictor_path)
+from .sbi import (BLEND_RATIOS, HULL_TYPES, blend, make_blend_mask,
+                  make_source, self_blend)
+
+__all__ = [
+    'Face', 'BaseFaceDetector', 'DlibDetector', 'RetinaFaceDetector',
+    'build_face_detector', 'dlib_shape_predictor_path', 'crop_face',
+    'crop_affine', 'square_box', 'self_blend', 'make_blend_mask',
+    'make_source', 'blend', 'HULL_TYPES', 'BLEND_RATIOS'
+]

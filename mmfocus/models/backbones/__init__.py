@@ -1,0 +1,3 @@
+from .vit import FoCusViT, get_2d_sincos_pos_embed
+
+__all__ = ['FoCusViT', 'get_2d_sincos_pos_embed']

@@ -1,0 +1,216 @@
+# Copyright (c) mmfocus contributors.
+"""ViT backbone with fixed 2-D sin-cos position encoding (FoCus, Sec. III-A).
+
+The block structure and parameter names are timm's
+(``timm.models.vision_transformer``), so DeiT / timm checkpoints load after a
+key-preserving conversion (``tools/model_converters/timm_vit_to_mmfocus.py``).
+"""
+import os.path as osp
+from typing import Dict, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+import torch.nn as nn
+from mmengine.logging import print_log
+from mmengine.model import BaseModule
+from timm.layers import PatchEmbed
+from timm.models.vision_transformer import Block
+
+from mmfocus.registry import MODELS
+
+
+def get_2d_sincos_pos_embed(embed_dim: int, grid_size: Tuple[int, int],
+                            temperature: float = 10000.) -> np.ndarray:
+    """Fixed 2-D sin-cos position encoding (MoCo v3 / MAE form).
+
+    Half of the channels encode the row, half the column; each half is
+    ``[sin(p * w_i), cos(p * w_i)]`` with ``w_i = 1 / temperature**(i / (D/4))``.
+
+    Args:
+        embed_dim (int): Channels D, divisible by 4.
+        grid_size (tuple[int, int]): Patch grid (h, w).
+        temperature (float): Frequency base. Defaults to 10000.
+
+    Returns:
+        np.ndarray: (h * w, D) float32, row-major over the grid.
+    """
+    if embed_dim % 4 != 0:
+        raise ValueError(f'embed_dim must be divisible by 4, got {embed_dim}')
+    h, w = grid_size
+    gy, gx = np.meshgrid(np.arange(h, dtype=np.float64),
+                         np.arange(w, dtype=np.float64), indexing='ij')
+    quarter = embed_dim // 4
+    omega = 1. / temperature**(np.arange(quarter, dtype=np.float64) / quarter)
+    out_y = gy.reshape(-1, 1) * omega[None]
+    out_x = gx.reshape(-1, 1) * omega[None]
+    emb = np.concatenate(
+        [np.sin(out_y), np.cos(out_y), np.sin(out_x), np.cos(out_x)], axis=1)
+    return emb.astype(np.float32)
+
+
+@MODELS.register_module()
+class FoCusViT(BaseModule):
+    """Vision Transformer returning patch tokens and the class token.
+
+    Args:
+        arch (str | dict): A preset from :attr:`arch_zoo` or a dict with
+            ``embed_dim``, ``depth``, ``num_heads`` and ``mlp_ratio``.
+            Defaults to ``'deit-s'`` (ViT-S/16, 22.05 M params).
+        img_size (int | tuple): Input size. Defaults to 224.
+        patch_size (int): Patch size. Defaults to 16.
+        in_channels (int): Input channels. Defaults to 3.
+        pos_embed (str): ``'sincos'`` (fixed 2-D sin-cos, the paper's choice)
+            or ``'learned'`` (DeiT's). Defaults to ``'sincos'``.
+        qkv_bias (bool): Defaults to True.
+        drop_path_rate (float): Stochastic depth. Defaults to 0.
+        fused_attn (bool): Use ``F.scaled_dot_product_attention``.
+            Defaults to True.
+        pretrained (str, optional): Local path of a converted checkpoint
+            (see ``tools/model_converters/timm_vit_to_mmfocus.py``); never a
+            URL. Defaults to None.
+        init_cfg (dict, optional): mmengine init config. Defaults to None.
+
+    Example:
+        >>> vit = FoCusViT(arch='test', img_size=32, patch_size=8)
+        >>> tokens, cls = vit(torch.rand(2, 3, 32, 32))
+        >>> tokens.shape, cls.shape
+        (torch.Size([2, 16, 64]), torch.Size([2, 64]))
+    """
+    arch_zoo: Dict[str, dict] = {
+        'deit-s': dict(embed_dim=384, depth=12, num_heads=6, mlp_ratio=4.),
+        'deit-t': dict(embed_dim=192, depth=12, num_heads=3, mlp_ratio=4.),
+        'deit-b': dict(embed_dim=768, depth=12, num_heads=12, mlp_ratio=4.),
+        # CPU demo model (trained from scratch on the built-in demo data).
+        'demo': dict(embed_dim=192, depth=6, num_heads=3, mlp_ratio=4.),
+        # Unit tests.
+        'test': dict(embed_dim=64, depth=2, num_heads=2, mlp_ratio=2.),
+    }
+
+    def __init__(self,
+                 arch: Union[str, dict] = 'deit-s',
+                 img_size: Union[int, Sequence[int]] = 224,
+                 patch_size: int = 16,
+                 in_channels: int = 3,
+                 pos_embed: str = 'sincos',
+                 qkv_bias: bool = True,
+                 drop_path_rate: float = 0.,
+                 fused_attn: bool = True,
+                 pretrained: Optional[str] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if isinstance(arch, str):
+            if arch not in self.arch_zoo:
+                raise KeyError(f'unknown FoCusViT arch {arch!r}; choose from '
+                               f'{sorted(self.arch_zoo)} or pass a dict')
+            arch = self.arch_zoo[arch]
+        missing = {'embed_dim', 'depth', 'num_heads'} - set(arch)
+        if missing:
+            raise KeyError(f'FoCusViT arch dict lacks {sorted(missing)}')
+        if pos_embed not in ('sincos', 'learned'):
+            raise ValueError(f"pos_embed must be 'sincos' or 'learned', "
+                             f'got {pos_embed!r}')
+        self.embed_dim = D = int(arch['embed_dim'])
+        self.depth = int(arch['depth'])
+        self.num_heads = int(arch['num_heads'])
+        self.pos_embed_type = pos_embed
+        self.pretrained = pretrained
+        img_size = (img_size, img_size) if isinstance(img_size, int) \
+            else tuple(img_size)
+        self.patch_embed = PatchEmbed(
+            img_size=img_size, patch_size=patch_size, in_chans=in_channels,
+            embed_dim=D, strict_img_size=True)
+        self.grid_size = self.patch_embed.grid_size
+        self.num_patches = self.grid_size[0] * self.grid_size[1]
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, D))
+        if pos_embed == 'sincos':
+            pe = torch.zeros(1, self.num_patches + 1, D)
+            pe[0, 1:] = torch.from_numpy(
+                get_2d_sincos_pos_embed(D, self.grid_size))
+            # Fixed: a buffer, not saved, never overwritten by a checkpoint.
+            self.register_buffer('pos_embed', pe, persistent=False)
+        else:
+            self.pos_embed = nn.Parameter(
+                torch.zeros(1, self.num_patches + 1, D))
+        dpr = np.linspace(0, drop_path_rate, self.depth).tolist()
+        self.blocks = nn.Sequential(*[
+            Block(dim=D, num_heads=self.num_heads,
+                  mlp_ratio=float(arch.get('mlp_ratio', 4.)),
+                  qkv_bias=qkv_bias, drop_path=dpr[i])
+            for i in range(self.depth)
+        ])
+        for blk in self.blocks:
+            blk.attn.fused_attn = fused_attn
+        self.norm = nn.LayerNorm(D, eps=1e-6)
+        self._init_params()
+
+    def _init_params(self) -> None:
+        # timm's ViT init: trunc-normal linear weights, zero biases.
+        nn.init.normal_(self.cls_token, std=1e-6)
+        if self.pos_embed_type == 'learned':
+            nn.init.trunc_normal_(self.pos_embed, std=.02)
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.trunc_normal_(m.weight, std=.02)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+
+    def init_weights(self) -> None:
+        """Load ``pretrained`` (a local converted file) if given."""
+        super().init_weights()
+        if self.pretrained is None:
+            return
+        from mmfocus.utils.checkpoint import load_state_dict_file
+        if not osp.isfile(self.pretrained):
+            raise FileNotFoundError(
+                f'pretrained backbone weights not found: {self.pretrained} '
+                '(convert a local timm/DeiT checkpoint with '
+                'tools/model_converters/timm_vit_to_mmfocus.py; mmfocus never '
+                'downloads weights)')
+        state = load_state_dict_file(self.pretrained)
+        if self.pos_embed_type == 'sincos':
+            state.pop('pos_embed', None)
+        missing, unexpected = self.load_state_dict(state, strict=False)
+        missing = [k for k in missing if k != 'pos_embed']
+        if missing or unexpected:
+            raise RuntimeError(
+                f'checkpoint {self.pretrained} does not match FoCusViT: '
+                f'missing {missing[:5]}, unexpected {unexpected[:5]}')
+        print_log(f'FoCusViT: loaded {self.pretrained}', logger='current')
+
+    def forward(self, x: torch.Tensor, return_attn: bool = False):
+        """Encode images.
+
+        Args:
+            x (Tensor): (B, C, H, W).
+            return_attn (bool): Also return the last block's class-token
+                self-attention over patches, mean over heads, (B, N).
+                Defaults to False.
+
+        Returns:
+            tuple: ``(patch_tokens (B, N, D), cls_token (B, D))``, plus the
+            attention (B, N) when ``return_attn``.
+        """
+        x = self.patch_embed(x)
+        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)
+        x = x + self.pos_embed.to(x.dtype)
+        attn = None
+        for i, blk in enumerate(self.blocks):
+            if return_attn and i == self.depth - 1:
+                attn = self._cls_attention(blk, x)
+            x = blk(x)
+        x = self.norm(x)
+        out = (x[:, 1:], x[:, 0])
+        return out + (attn, ) if return_attn else out
+
+    @staticmethod
+    def _cls_attention(blk: Block, x: torch.Tensor) -> torch.Tensor:
+        """Class-token attention probabilities of ``blk`` on input ``x``."""
+        a = blk.attn
+        B, N, C = x.shape
+        qkv = a.qkv(blk.norm1(x)).reshape(B, N, 3, a.num_heads,
+                                           C // a.num_heads)
+        q, k, _ = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+        q, k = a.q_norm(q), a.k_norm(k)
+        attn = (q[:, :, :1] * a.scale) @ k.transpose(-2, -1)  # B,h,1,N
+        attn = attn.softmax(dim=-1)[:, :, 0, 1:]
+        return attn.mean(dim=1)

@@ -1,0 +1,3 @@
+from .focus import FoCus
+
+__all__ = ['FoCus']

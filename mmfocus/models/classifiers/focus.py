@@ -1,0 +1,259 @@
+# Copyright (c) mmfocus contributors.
+"""FoCus: Learning to Discover Forgery Cues (Tian et al., TIFS 2024)."""
+import copy
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+from mmpretrain.structures import DataSample
+
+from mmfocus.registry import MODELS
+from ..heads.car_head import minmax_normalize
+
+
+def _branch_names(modalities: Sequence[str]) -> List[str]:
+    names, seen = [], {}
+    for m in modalities:
+        seen[m] = seen.get(m, 0) + 1
+        names.append(m if seen[m] == 1 else f'{m}_{seen[m]}')
+    return names
+
+
+@MODELS.register_module()
+class FoCus(BaseModel):
+    """The FoCus weakly supervised manipulation-map model (Fig. 2).
+
+    One backbone, CARP neck and CAR head per modality branch (separate
+    weights); with two branches, a Complementary Learning neck fuses tokens.
+
+    Loss (Eq. 6-8): ``sum_b CE(z_b, y) * loc_weight + fused_weight *
+    CE(z_fused, y)``. Prediction: the fused head's softmax (Table VII).
+
+    Args:
+        backbone (dict): Backbone config, built once per branch.
+        modalities (Sequence[str]): Branch inputs, e.g. ``('rgb', 'sobel')``
+            (the paper), ``('rgb',)`` (RGB only), ``('rgb', 'rgb')`` (+RGB),
+            ``('rgb', 'dct')``, ``('rgb', 'srm')``. The first is the primary
+            (kept where M=1) modality. Defaults to ``('rgb', 'sobel')``.
+        neck (dict): CARP neck config (``in_channels`` filled in).
+        head (dict): CAR head config.
+        cl_neck (dict, optional): CL neck config (``embed_dim`` filled in);
+            None gives the "-CL" ablation: fused map ``max(A_a, A_b)`` and
+            the prediction is the mean of the branch softmaxes.
+        map_source (str): ``'car'`` (CAR maps) or ``'attention'`` (the
+            "-CARP" ablation: last block's class-token attention). With
+            ``'attention'`` the CARP branch still gives the loc loss.
+            Defaults to ``'car'``.
+        loc_weight (float): Weight of each branch's loc loss. Defaults to 1.
+        fused_weight (float): lambda of Eq. 8. Defaults to 0.1.
+        data_preprocessor (dict, optional): Defaults to
+            ``FoCusDataPreprocessor`` with the same modalities.
+        init_cfg (dict, optional): Defaults to None.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 modalities: Sequence[str] = ('rgb', 'sobel'),
+                 neck: Optional[dict] = None,
+                 head: Optional[dict] = None,
+                 cl_neck: Optional[dict] = dict(type='ComplementaryLearningNeck'),
+                 map_source: str = 'car',
+                 loc_weight: float = 1.0,
+                 fused_weight: float = 0.1,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='FoCusDataPreprocessor')
+        if isinstance(data_preprocessor, dict):
+            data_preprocessor = copy.deepcopy(data_preprocessor)
+            data_preprocessor.setdefault('modalities', tuple(modalities))
+            # Build from mmfocus' registry so that plain-kwargs construction
+            # works without a default scope.
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        if not 1 <= len(modalities) <= 2:
+            raise ValueError(f'FoCus takes 1 or 2 modalities, got '
+                             f'{modalities}')
+        if map_source not in ('car', 'attention'):
+            raise ValueError(f"map_source must be 'car' or 'attention', got "
+                             f'{map_source!r}')
+        missing = set(modalities) - set(
+            getattr(self.data_preprocessor, 'modalities', modalities))
+        if missing:
+            raise ValueError(f'data_preprocessor does not produce modalities '
+                             f'{sorted(missing)}')
+        self.modalities = tuple(modalities)
+        self.branches = _branch_names(modalities)
+        self.map_source = map_source
+        self.loc_weight = loc_weight
+        self.fused_weight = fused_weight
+
+        neck = dict(type='CARPNeck') if neck is None else dict(neck)
+        head = dict(type='CARHead') if head is None else dict(head)
+        self.backbones = nn.ModuleDict(
+            {b: MODELS.build(copy.deepcopy(backbone)) for b in self.branches})
+        embed_dim = self.backbones[self.branches[0]].embed_dim
+        neck.setdefault('in_channels', embed_dim)
+        self.necks = nn.ModuleDict(
+            {b: MODELS.build(copy.deepcopy(neck)) for b in self.branches})
+        self.heads = nn.ModuleDict(
+            {b: MODELS.build(copy.deepcopy(head)) for b in self.branches})
+        if cl_neck is not None and len(self.branches) == 2:
+            cl_neck = dict(cl_neck)
+            cl_neck.setdefault('embed_dim', embed_dim)
+            cl_neck.setdefault('num_heads',
+                               self.backbones[self.branches[0]].num_heads)
+            self.cl_neck = MODELS.build(cl_neck)
+        else:
+            self.cl_neck = None
+
+    # ------------------------------------------------------------------ #
+    def _inputs_of(self, inputs: Union[Dict[str, torch.Tensor],
+                                       torch.Tensor]) -> Dict[str, torch.Tensor]:
+        if isinstance(inputs, torch.Tensor):
+            # A raw (B, 3, H, W) [0, 255] RGB batch: make the views here.
+            inputs = self.data_preprocessor(
+                dict(inputs=inputs.flip(1) if self.data_preprocessor.to_rgb
+                     else inputs))['inputs']
+        missing = set(self.modalities) - set(inputs)
+        if missing:
+            raise KeyError(f'FoCus inputs lack modalities {sorted(missing)}')
+        return {b: inputs[m] for b, m in zip(self.branches, self.modalities)}
+
+    def extract_feat(self, inputs) -> dict:
+        """Run every branch.
+
+        Returns:
+            dict: per-branch ``tokens`` (B, N, D), ``feat`` (F'),
+            ``logits`` (B, 2), ``attn`` (B, N) or None; plus ``grid`` and,
+            with CL, ``fused_logits`` and ``token_mask`` (B, N).
+        """
+        views = self._inputs_of(inputs)
+        out = dict(branch={})
+        need_attn = self.map_source == 'attention'
+        for b, x in views.items():
+            bb = self.backbones[b]
+            res = bb(x, return_attn=need_attn)
+            tokens = res[0]
+            feat = self.necks[b](tokens, bb.grid_size)
+            out['branch'][b] = dict(tokens=tokens, feat=feat,
+                                    logits=self.heads[b](feat),
+                                    attn=res[2] if need_attn else None)
+            out['grid'] = bb.grid_size
+            out['input_size'] = tuple(x.shape[-2:])
+        if self.cl_neck is not None:
+            a, b = self.branches
+            out['fused_logits'], out['token_mask'] = self.cl_neck(
+                out['branch'][a]['tokens'], out['branch'][b]['tokens'])
+        return out
+
+    def _scores(self, feats: dict) -> torch.Tensor:
+        if 'fused_logits' in feats:
+            return feats['fused_logits'].float().softmax(dim=-1)
+        probs = [f['logits'].float().softmax(-1)
+                 for f in feats['branch'].values()]
+        return torch.stack(probs).mean(0)
+
+    def forward(self, inputs, data_samples: Optional[List[DataSample]] = None,
+                mode: str = 'tensor'):
+        if mode == 'tensor':
+            # Logits and the token-grid manipulation map: the whole model
+            # runs (so FLOP counters see the CARP necks and CAR heads too).
+            feats = self.extract_feat(inputs)
+            if 'fused_logits' in feats:
+                logits = feats['fused_logits']
+            else:
+                logits = torch.stack(
+                    [f['logits'] for f in feats['branch'].values()]).mean(0)
+            return logits, self.manipulation_maps(feats)
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        raise RuntimeError(f'Invalid mode "{mode}".')
+
+    @staticmethod
+    def _labels(data_samples: List[DataSample], device) -> torch.Tensor:
+        if not data_samples or 'gt_label' not in data_samples[0]:
+            raise ValueError('FoCus.loss needs data samples with gt_label')
+        return torch.cat([ds.gt_label for ds in data_samples]).to(device)
+
+    def loss(self, inputs, data_samples: List[DataSample]) -> dict:
+        feats = self.extract_feat(inputs)
+        first = next(iter(feats['branch'].values()))['logits']
+        labels = self._labels(data_samples, first.device)
+        losses = {}
+        for b, f in feats['branch'].items():
+            losses[f'loss_loc_{b}'] = self.loc_weight * \
+                self.heads[b].loss(f['logits'], labels)
+        if 'fused_logits' in feats:
+            losses['loss_fused'] = self.fused_weight * F.cross_entropy(
+                feats['fused_logits'].float(), labels)
+        with torch.no_grad():
+            losses['acc'] = (self._scores(feats).argmax(-1) == labels).float(
+            ).mean()
+        return losses
+
+    # ------------------------------------------------------------------ #
+    def _branch_maps(self, b: str, f: dict, grid) -> torch.Tensor:
+        """(B, 2, h, w): maps of both classes for branch b."""
+        if self.map_source == 'attention':
+            att = minmax_normalize(f['attn'].float().view(-1, 1, *grid))
+            return att.expand(-1, 2, -1, -1)
+        return self.heads[b].car_maps(f['feat'])
+
+    def manipulation_maps(self, feats: dict, target_class: Optional[int] = None
+                          ) -> torch.Tensor:
+        """Fused map (B, h, w) in [0, 1] on the token grid.
+
+        Args:
+            feats (dict): Output of :meth:`extract_feat`.
+            target_class (int, optional): None uses each branch's predicted
+                class c* (Eq. 4-5); 1 gives the Eq. 9 fake-evidence map.
+        """
+        grid = feats['grid']
+        maps = []
+        for b, f in feats['branch'].items():
+            m2 = self._branch_maps(b, f, grid)
+            if target_class is None:
+                c = f['logits'].argmax(-1)
+            else:
+                c = torch.full((m2.shape[0], ), target_class,
+                               device=m2.device, dtype=torch.long)
+            maps.append(m2[torch.arange(m2.shape[0]), c])
+        if len(maps) == 1:
+            return maps[0]
+        if 'token_mask' in feats:
+            m = feats['token_mask'].float().view(-1, *grid)
+            return m * maps[0] + (1 - m) * maps[1]  # Eq. 5
+        return torch.maximum(maps[0], maps[1])  # "-CL" ablation
+
+    def predict(self, inputs, data_samples: Optional[List[DataSample]] = None
+                ) -> List[DataSample]:
+        """Fake score, label, the fused manipulation map and the Eq. 9 map.
+
+        Each returned DataSample has ``pred_score`` (2,), ``pred_label``,
+        ``pred_map`` (H, W) and ``pred_map_fake`` (H, W) upsampled
+        bilinearly to the input size, and ``token_mask`` (h, w) with CL.
+        """
+        feats = self.extract_feat(inputs)
+        H, W = feats['input_size']
+        scores = self._scores(feats)
+        up = dict(size=(H, W), mode='bilinear', align_corners=False)
+        maps = F.interpolate(self.manipulation_maps(feats)[:, None], **up)
+        maps_fake = F.interpolate(
+            self.manipulation_maps(feats, target_class=1)[:, None], **up)
+        if data_samples is None:
+            data_samples = [DataSample() for _ in range(scores.shape[0])]
+        for i, ds in enumerate(data_samples):
+            ds.set_pred_score(scores[i]).set_pred_label(scores[i].argmax())
+            ds.set_field(maps[i, 0].clamp(0, 1), 'pred_map', dtype=torch.Tensor)
+            ds.set_field(maps_fake[i, 0].clamp(0, 1), 'pred_map_fake',
+                         dtype=torch.Tensor)
+            if 'token_mask' in feats:
+                ds.set_field(feats['token_mask'][i].view(*feats['grid']),
+                             'token_mask', dtype=torch.Tensor)
+        return data_samples

@@ -1,0 +1,3 @@
+from .focus_preprocessor import FoCusDataPreprocessor
+
+__all__ = ['FoCusDataPreprocessor']

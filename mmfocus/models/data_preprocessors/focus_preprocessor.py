@@ -1,0 +1,75 @@
+# Copyright (c) mmfocus contributors.
+"""Batching, normalisation and the modality views (Sobel, DCT, SRM)."""
+from typing import Dict, Optional, Sequence
+
+import torch
+from mmengine.model import ImgDataPreprocessor
+
+from mmfocus.registry import MODELS
+
+
+@MODELS.register_module()
+class FoCusDataPreprocessor(ImgDataPreprocessor):
+    """Stack images, make one view per modality, normalise.
+
+    The modality filters run here, on the batch and on the model's device
+    (GPU when present), from the unnormalised RGB image in [0, 255].
+    ``'rgb'`` is normalised by ``mean``/``std``; the filtered views are
+    standardised per image and channel by :class:`ModalityFilter`.
+
+    Args:
+        modalities (Sequence[str]): Views to produce, e.g.
+            ``('rgb', 'sobel')``. Defaults to ``('rgb', 'sobel')``.
+        mean, std (Sequence[float]): RGB normalisation (ImageNet).
+        to_rgb (bool): Input images are BGR (cv2); convert. Defaults to True.
+        sobel_mode (str): ``'magnitude'``, ``'x'`` or ``'y'``.
+            Defaults to ``'magnitude'``.
+        non_blocking (bool): Defaults to False.
+
+    Returns (from ``forward``):
+        dict: ``inputs`` = ``{modality: (B, 3, H, W) float}``,
+        ``data_samples`` unchanged (moved to the device).
+    """
+
+    def __init__(self,
+                 modalities: Sequence[str] = ('rgb', 'sobel'),
+                 mean: Sequence[float] = (123.675, 116.28, 103.53),
+                 std: Sequence[float] = (58.395, 57.12, 57.375),
+                 to_rgb: bool = True,
+                 sobel_mode: str = 'magnitude',
+                 non_blocking: Optional[bool] = False) -> None:
+        super().__init__(mean=None, std=None, bgr_to_rgb=False,
+                         non_blocking=non_blocking)
+        from mmfocus.models.utils.modality import ModalityFilter
+        self.modalities = tuple(dict.fromkeys(modalities))
+        self.to_rgb = to_rgb
+        self.register_buffer('mean', torch.tensor(mean).view(-1, 1, 1), False)
+        self.register_buffer('std', torch.tensor(std).view(-1, 1, 1), False)
+        self.filters = torch.nn.ModuleDict({
+            m: ModalityFilter(modality=m, sobel_mode=sobel_mode)
+            for m in self.modalities if m != 'rgb'
+        })
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        data = self.cast_data(data)
+        inputs = data['inputs']
+        if isinstance(inputs, (list, tuple)):
+            shapes = {tuple(x.shape) for x in inputs}
+            if len(shapes) != 1:
+                raise ValueError(f'images in a batch differ in shape: '
+                                 f'{sorted(shapes)}; add a Resize to the '
+                                 'pipeline')
+            inputs = torch.stack(list(inputs))
+        if isinstance(inputs, dict):  # already preprocessed
+            return dict(inputs=inputs, data_samples=data.get('data_samples'))
+        x = inputs.float()
+        if x.dim() != 4 or x.shape[1] != 3:
+            raise ValueError(f'expected (B, 3, H, W) images, got '
+                             f'{tuple(x.shape)}')
+        if self.to_rgb:
+            x = x.flip(1)
+        out: Dict[str, torch.Tensor] = {}
+        for m in self.modalities:
+            out[m] = (x - self.mean) / self.std if m == 'rgb' \
+                else self.filters[m](x)
+        return dict(inputs=out, data_samples=data.get('data_samples'))

@@ -1,0 +1,3 @@
+from .car_head import CARHead, minmax_normalize
+
+__all__ = ['CARHead', 'minmax_normalize']

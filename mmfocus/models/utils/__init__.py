@@ -1,0 +1,3 @@
+from .modality import ModalityFilter
+
+__all__ = ['ModalityFilter']

@@ -1,0 +1,41 @@
+# Copyright (c) mmfocus contributors.
+"""One clear error line for bad input in the command-line tools."""
+import functools
+import os
+import sys
+
+# Errors that mean "bad input" (a missing or corrupt file, a wrong key, an
+# unknown registry type, a mismatched checkpoint); anything else keeps its
+# full traceback.
+INPUT_ERRORS = (FileNotFoundError, FileExistsError, KeyError, ValueError,
+                RuntimeError, TypeError)
+
+
+def _one_line(e: BaseException) -> str:
+    msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+    lines = [ln.strip() for ln in msg.strip().splitlines() if ln.strip()]
+    if not lines:
+        return type(e).__name__
+    if any('Original Traceback' in ln for ln in lines):
+        return lines[-1]  # the worker's own error, not the wrapper's
+    return lines[0]
+
+
+def cli_main(fn):
+    """Run ``fn``; print ``error: <one line>`` and exit 1 on bad input.
+
+    Set ``MMFOCUS_DEBUG=1`` to see the traceback instead.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if os.environ.get('MMFOCUS_DEBUG'):
+            return fn(*args, **kwargs)
+        try:
+            return fn(*args, **kwargs)
+        except INPUT_ERRORS as e:
+            print(f'error: {type(e).__name__}: {_one_line(e)} '
+                  '(MMFOCUS_DEBUG=1 shows the traceback)', file=sys.stderr)
+            sys.exit(1)
+
+    return wrapper

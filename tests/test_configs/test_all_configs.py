@@ -1,0 +1,45 @@
+"""Every config in configs/ loads, merges and builds its model."""
+import glob
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmfocus.registry import DATASETS, MODELS
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIGS = sorted(
+    p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
+                         recursive=True) if '_base_' not in p)
+
+
+def test_configs_found():
+    assert len(CONFIGS) >= 10
+
+
+@pytest.mark.parametrize('path', CONFIGS,
+                         ids=[osp.relpath(p, ROOT) for p in CONFIGS])
+def test_config_builds(path):
+    cfg = Config.fromfile(path)
+    assert cfg.default_scope == 'mmfocus'
+    model = MODELS.build(cfg.model)
+    assert model.modalities == tuple(cfg.model.modalities)
+    n = sum(p.numel() for p in model.parameters())
+    if cfg.model.backbone.arch == 'deit-s':
+        # two DeiT-S backbones (no heads, fixed pos-enc) + necks + CL
+        assert 21_590_016 <= n / len(model.branches) < 25e6
+        assert model.backbones[model.branches[0]].grid_size == (14, 14)
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        assert DATASETS.get(cfg[key].dataset.type) is not None
+    assert cfg.test_evaluator
+
+
+def test_demo_config_model_runs_on_the_paper_token_grid():
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'focus',
+                                   'vit-demo_demo-sbi.py'))
+    model = MODELS.build(cfg.model).eval()
+    assert model.backbones['rgb'].grid_size == (14, 14)
+    with torch.no_grad():
+        logits, maps = model(torch.randint(0, 256, (1, 3, 112, 112)).float())
+    assert logits.shape == (1, 2) and maps.shape == (1, 14, 14)

@@ -1,0 +1,81 @@
+import numpy as np
+import pytest
+
+from mmfocus.faces.sbi import (BLEND_RATIOS, blend, make_blend_mask,
+                               make_source, self_blend)
+
+
+def test_mask_range_and_support(astronaut_face):
+    img, lmk = astronaut_face
+    for seed in range(12):
+        fake, mask = self_blend(img, lmk, np.random.default_rng(seed))
+        assert mask.shape == img.shape[:2] and mask.dtype == np.float32
+        assert mask.min() >= 0 and mask.max() <= 1
+        # peak of the blurred hull equals one of the blend ratios
+        assert np.isclose(mask.max(), BLEND_RATIOS, atol=1e-5).any()
+        # the nose bridge is inside every hull variant; the bottom crop
+        # corners (beside the neck) are untouched (the 'extended' hull may
+        # reach the top edge)
+        x, y = np.round(lmk[29]).astype(int)
+        assert mask[y, x] > 0.2 * mask.max()
+        assert mask[-1, 0] == 0 and mask[-1, -1] == 0
+        zero = mask == 0
+        np.testing.assert_array_equal(fake[zero], img[zero])
+        inside = mask > 0.5 * mask.max()
+        diff = np.abs(fake.astype(int) - img.astype(int))[inside].mean()
+        assert diff > 1.0, (seed, diff)
+
+
+def test_blend_identity(astronaut_face):
+    img, lmk = astronaut_face
+    fake, mask, src = self_blend(img, lmk, np.random.default_rng(3),
+                                 return_source=True)
+    m = mask.astype(np.float64)[..., None]
+    ref = m * src.astype(np.float64) + (1 - m) * img.astype(np.float64)
+    assert np.abs(fake - ref).max() <= 0.5 + 1e-3
+    # the same generator stream through the public building blocks
+    rng = np.random.default_rng(3)
+    mask2 = make_blend_mask(img.shape[:2], lmk, rng)
+    src2 = make_source(img, lmk, rng)
+    np.testing.assert_array_equal(mask2, mask)
+    np.testing.assert_array_equal(src2, src)
+    np.testing.assert_array_equal(blend(img, src2, mask2), fake)
+    # source really is altered (colour/sharpness/shift), over the face
+    face = mask > 0
+    assert np.abs(src.astype(int) - img.astype(int))[face].mean() > 2
+
+
+def test_deterministic_per_seed(astronaut_face):
+    img, lmk = astronaut_face
+    a = self_blend(img, lmk, np.random.default_rng(7))
+    b = self_blend(img, lmk, np.random.default_rng(7))
+    c = self_blend(img, lmk, np.random.default_rng(8))
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert not np.array_equal(a[0], c[0])
+
+
+def test_small_crop_and_options(astronaut_face):
+    import cv2
+    img, lmk = astronaut_face
+    small = cv2.resize(img, (112, 112), interpolation=cv2.INTER_AREA)
+    fake, mask = self_blend(small, lmk / 2, np.random.default_rng(0),
+                            hull_types=('inner', ), blend_ratios=(1.0, ))
+    assert fake.shape == small.shape and mask.shape == (112, 112)
+    assert np.isclose(mask.max(), 1.0)
+    # 'inner' hull excludes the jaw line: chin point lies outside
+    x, y = np.round(lmk[8] / 2).astype(int)
+    assert mask[min(y + 4, 111), x] < 0.5
+
+
+def test_bad_input(astronaut_face):
+    img, lmk = astronaut_face
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match='uint8'):
+        self_blend(img.astype(np.float32), lmk, rng)
+    with pytest.raises(TypeError, match='Generator'):
+        self_blend(img, lmk, 0)
+    with pytest.raises(TypeError, match='unknown'):
+        self_blend(img, lmk, rng, sigma=3)
+    with pytest.raises(ValueError, match='hull type'):
+        self_blend(img, lmk, rng, hull_types=('nose', ))

@@ -1,0 +1,195 @@
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from mmpretrain.structures import DataSample
+
+from mmfocus.models import (CARHead, CARPNeck, ComplementaryLearningNeck,
+                            FoCus, token_selection)
+
+TINY = dict(type='FoCusViT', arch='test', img_size=32, patch_size=8)
+
+
+def _model(**kw):
+    kw.setdefault('neck', dict(type='CARPNeck', k=4))
+    kw.setdefault('head', dict(type='CARHead', k=4))
+    return FoCus(backbone=TINY, **kw)
+
+
+def _batch(model, n=4, training=True, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = [torch.randint(0, 256, (3, 32, 32), generator=g, dtype=torch.uint8)
+         for _ in range(n)]
+    ds = [DataSample().set_gt_label(i % 2) for i in range(n)]
+    return model.data_preprocessor(dict(inputs=x, data_samples=ds), training)
+
+
+def test_car_head_logits_and_maps_match_a_loop_reference():
+    torch.manual_seed(0)
+    head = CARHead(num_classes=2, k=3)
+    feat = torch.randn(2, 6, 5, 4)
+    logits = head(feat)
+    f = feat.numpy().reshape(2, 2, 3, 5, 4)
+    ref = np.zeros((2, 2))
+    for b in range(2):
+        for c in range(2):
+            ref[b, c] = np.mean([f[b, c, j].max() for j in range(3)])
+    np.testing.assert_allclose(logits.numpy(), ref, rtol=1e-6)
+    maps = head.car_maps(feat).numpy()
+    for b in range(2):
+        for c in range(2):
+            a = sum(f[b, c, j].mean() * f[b, c, j] for j in range(3))
+            a = np.maximum(a, 0)
+            a = (a - a.min()) / max(a.max() - a.min(), 1e-6)
+            np.testing.assert_allclose(maps[b, c], a, atol=1e-5)
+    assert maps.min() >= 0 and maps.max() <= 1
+
+
+def test_carp_neck_shapes_and_grid_check():
+    neck = CARPNeck(in_channels=8, k=4)
+    out = neck(torch.randn(2, 12, 8), (3, 4))
+    assert out.shape == (2, 8, 3, 4)
+    with pytest.raises(ValueError, match='grid'):
+        neck(torch.randn(2, 11, 8), (3, 4))
+    with pytest.raises(ValueError):
+        CARPNeck(in_channels=8, kernel_size=5)
+
+
+def test_token_selection_is_torch_gumbel_softmax_in_training():
+    scores = torch.randn(3, 7, 2, requires_grad=True)
+    torch.manual_seed(123)
+    m = token_selection(scores, training=True, tau=0.7)
+    torch.manual_seed(123)
+    ref = F.gumbel_softmax(scores, tau=0.7, hard=True, dim=-1)[..., 0]
+    torch.testing.assert_close(m, ref)
+    assert set(m.unique().tolist()) <= {0.0, 1.0}
+    m.sum().backward()  # straight-through: gradients reach the scores
+    assert scores.grad is not None and scores.grad.abs().sum() > 0
+    # test time: deterministic argmax, no noise
+    m1 = token_selection(scores, training=False)
+    m2 = token_selection(scores, training=False)
+    torch.testing.assert_close(m1, m2)
+    torch.testing.assert_close(
+        m1, (scores.argmax(-1) == 0).float())
+
+
+def test_cl_neck_fuses_by_the_mask():
+    torch.manual_seed(0)
+    cl = ComplementaryLearningNeck(embed_dim=8, num_heads=2).eval()
+    a, b = torch.randn(2, 6, 8), torch.randn(2, 6, 8)
+    logits, m = cl(a, b)
+    assert logits.shape == (2, 2) and m.shape == (2, 6)
+    # the fused tokens seen by the block are M*a + (1-M)*b
+    seen = {}
+    cl.block.register_forward_pre_hook(lambda mod, i: seen.setdefault(
+        'x', i[0]))
+    cl(a, b)
+    mm = m.unsqueeze(-1)
+    torch.testing.assert_close(seen['x'], mm * a + (1 - mm) * b)
+    with pytest.raises(ValueError, match='equal token shapes'):
+        cl(a, b[:, :5])
+
+
+def test_focus_loss_backward_and_predict():
+    torch.manual_seed(0)
+    model = _model()
+    data = _batch(model)
+    losses = model(**data, mode='loss')
+    assert set(losses) == {'loss_loc_rgb', 'loss_loc_sobel', 'loss_fused',
+                           'acc'}
+    # lambda = 0.1 on the fused CE
+    feats = model.extract_feat(data['inputs'])
+    assert torch.isfinite(losses['loss_fused'])
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    total.backward()
+    for name, p in model.named_parameters():
+        assert p.grad is not None, name
+    model.eval()
+    with torch.no_grad():
+        out = model(**_batch(model, training=False), mode='predict')
+    s = out[0]
+    assert s.pred_score.shape == (2, ) and abs(float(s.pred_score.sum()) -
+                                              1) < 1e-5
+    assert s.pred_map.shape == (32, 32) and s.pred_map_fake.shape == (32, 32)
+    assert 0 <= float(s.pred_map.min()) and float(s.pred_map.max()) <= 1
+    assert s.token_mask.shape == (4, 4)
+    assert feats['branch']['rgb']['feat'].shape == (4, 8, 4, 4)
+
+
+def test_fused_loss_weight_is_lambda():
+    torch.manual_seed(0)
+    model = _model(fused_weight=1.0).eval()
+    data = _batch(model, training=False)
+    base = model(**data, mode='loss')['loss_fused']
+    model.fused_weight = 0.1
+    torch.testing.assert_close(model(**data, mode='loss')['loss_fused'],
+                               0.1 * base)
+
+
+def test_fused_map_is_eq5_hadamard_combination():
+    torch.manual_seed(0)
+    model = _model().eval()
+    data = _batch(model, training=False)
+    with torch.no_grad():
+        feats = model.extract_feat(data['inputs'])
+        fused = model.manipulation_maps(feats)
+        a = model._branch_maps('rgb', feats['branch']['rgb'], (4, 4))
+        b = model._branch_maps('sobel', feats['branch']['sobel'], (4, 4))
+        ca = feats['branch']['rgb']['logits'].argmax(-1)
+        cb = feats['branch']['sobel']['logits'].argmax(-1)
+        idx = torch.arange(4)
+        m = feats['token_mask'].view(-1, 4, 4)
+        ref = m * a[idx, ca] + (1 - m) * b[idx, cb]
+        torch.testing.assert_close(fused, ref)
+        fake = model.manipulation_maps(feats, target_class=1)
+        torch.testing.assert_close(fake, m * a[:, 1] + (1 - m) * b[:, 1])
+
+
+@pytest.mark.parametrize('kw', [
+    dict(cl_neck=None),
+    dict(map_source='attention'),
+    dict(modalities=('rgb', )),
+    dict(modalities=('rgb', 'rgb')),
+    dict(modalities=('rgb', 'dct')),
+    dict(modalities=('rgb', 'srm')),
+])
+def test_ablation_variants_train_and_predict(kw):
+    torch.manual_seed(0)
+    model = _model(**kw)
+    data = _batch(model)
+    losses = model(**data, mode='loss')
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    model.eval()
+    with torch.no_grad():
+        out = model(**_batch(model, training=False), mode='predict')
+    assert out[0].pred_map.shape == (32, 32)
+    if kw.get('cl_neck', 1) is None or kw.get('modalities') == ('rgb', ):
+        assert 'loss_fused' not in losses
+
+
+def test_no_cl_map_is_elementwise_max():
+    torch.manual_seed(0)
+    model = _model(cl_neck=None).eval()
+    data = _batch(model, training=False)
+    with torch.no_grad():
+        feats = model.extract_feat(data['inputs'])
+        idx = torch.arange(4)
+        maps = [model._branch_maps(b, f, (4, 4))[idx, f['logits'].argmax(-1)]
+                for b, f in feats['branch'].items()]
+        torch.testing.assert_close(model.manipulation_maps(feats),
+                                   torch.maximum(*maps))
+
+
+def test_tensor_input_and_bad_inputs():
+    model = _model().eval()
+    x = torch.randint(0, 256, (2, 3, 32, 32)).float()
+    logits, maps = model(x)
+    assert logits.shape == (2, 2) and maps.shape == (2, 4, 4)
+    with pytest.raises(KeyError, match='sobel'):
+        model({'rgb': x})
+    with pytest.raises(ValueError, match='1 or 2 modalities'):
+        _model(modalities=('rgb', 'sobel', 'dct'))
+    with pytest.raises(ValueError, match='differ in shape'):
+        model.data_preprocessor(dict(inputs=[
+            torch.zeros(3, 32, 32, dtype=torch.uint8),
+            torch.zeros(3, 16, 16, dtype=torch.uint8)]))

@@ -1,0 +1,103 @@
+import pytest
+import timm
+import torch
+from timm.layers.pos_embed_sincos import build_sincos2d_pos_embed
+from timm.models.vision_transformer import VisionTransformer
+
+from mmfocus.models import FoCusViT, get_2d_sincos_pos_embed
+from mmfocus.models.utils.convert import convert_timm_vit
+
+TINY = dict(embed_dim=64, depth=2, num_heads=2, mlp_ratio=4.)
+
+
+def _timm_tiny():
+    return VisionTransformer(img_size=32, patch_size=8, embed_dim=64, depth=2,
+                             num_heads=2, mlp_ratio=4., num_classes=10)
+
+
+def test_sincos_matches_timm():
+    ours = torch.from_numpy(get_2d_sincos_pos_embed(64, (4, 6)))
+    ref = build_sincos2d_pos_embed([4, 6], dim=64, interleave_sin_cos=True)
+    torch.testing.assert_close(ours, ref, atol=1e-6, rtol=0)
+
+
+def test_learned_pos_equals_timm_outputs():
+    torch.manual_seed(0)
+    ref = _timm_tiny().eval()
+    ours = FoCusViT(arch=TINY, img_size=32, patch_size=8,
+                    pos_embed='learned').eval()
+    ours.load_state_dict(convert_timm_vit(ref.state_dict(), 'learned'))
+    x = torch.randn(2, 3, 32, 32)
+    tokens, cls = ours(x)
+    feats = ref.forward_features(x)
+    torch.testing.assert_close(cls, feats[:, 0])
+    torch.testing.assert_close(tokens, feats[:, 1:])
+
+
+def test_sincos_equals_timm_with_the_same_fixed_encoding():
+    torch.manual_seed(0)
+    ref = _timm_tiny().eval()
+    state = convert_timm_vit(ref.state_dict(), 'sincos')
+    assert 'pos_embed' not in state and 'head.weight' not in state
+    ours = FoCusViT(arch=TINY, img_size=32, patch_size=8).eval()
+    missing, unexpected = ours.load_state_dict(state, strict=False)
+    assert missing == [] and unexpected == []
+    with torch.no_grad():
+        ref.pos_embed.copy_(ours.pos_embed)
+    x = torch.randn(2, 3, 32, 32)
+    torch.testing.assert_close(ours(x)[0], ref.forward_features(x)[:, 1:])
+    # the fixed encoding is a buffer: not in the state dict
+    assert 'pos_embed' not in ours.state_dict()
+
+
+def test_deit_s_parameter_count_is_the_published_one():
+    # DeiT-S: 22,050,664 parameters with its 1000-class head (mmpretrain
+    # metafile / DeiT paper).
+    vit = FoCusViT(arch='deit-s', pos_embed='learned')
+    head = 384 * 1000 + 1000
+    assert sum(p.numel() for p in vit.parameters()) + head == 22_050_664
+
+
+def test_converter_on_random_deit_s_checkpoint(tmp_path):
+    ref = timm.create_model('deit_small_patch16_224', pretrained=False).eval()
+    src = tmp_path / 'deit.pth'
+    torch.save({'model': ref.state_dict()}, src)
+    from tools.model_converters.timm_vit_to_mmfocus import main
+    dst = tmp_path / 'out.pth'
+    main([str(src), str(dst), '--pos-embed', 'learned'])
+    with pytest.raises(FileExistsError):
+        main([str(src), str(dst)])
+    vit = FoCusViT(arch='deit-s', pos_embed='learned',
+                   pretrained=str(dst)).eval()
+    vit.init_weights()
+    x = torch.randn(1, 3, 224, 224)
+    with torch.no_grad():
+        torch.testing.assert_close(vit(x)[0],
+                                   ref.forward_features(x)[:, 1:])
+
+
+def test_attention_map_matches_timm_explicit_attention():
+    torch.manual_seed(0)
+    vit = FoCusViT(arch=TINY, img_size=32, patch_size=8,
+                   fused_attn=False).eval()
+    captured = {}
+    vit.blocks[-1].attn.attn_drop.register_forward_hook(
+        lambda m, i, o: captured.setdefault('attn', i[0]))
+    x = torch.randn(2, 3, 32, 32)
+    _, _, attn = vit(x, return_attn=True)
+    ref = captured['attn'][:, :, 0, 1:].mean(1)
+    torch.testing.assert_close(attn, ref)
+
+
+def test_bad_arch_and_missing_pretrained(tmp_path):
+    with pytest.raises(KeyError, match='unknown FoCusViT arch'):
+        FoCusViT(arch='huge-typo')
+    vit = FoCusViT(arch=TINY, img_size=32, patch_size=8,
+                   pretrained=str(tmp_path / 'nope.pth'))
+    with pytest.raises(FileNotFoundError, match='nope.pth'):
+        vit.init_weights()
+    bad = tmp_path / 'bad.pth'
+    bad.write_bytes(b'not a checkpoint')
+    vit = FoCusViT(arch=TINY, img_size=32, patch_size=8, pretrained=str(bad))
+    with pytest.raises(RuntimeError, match='bad.pth'):
+        vit.init_weights()

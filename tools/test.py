@@ -1,0 +1,83 @@
+# Copyright (c) mmfocus contributors.
+"""Test (evaluate) a checkpoint; dump predictions and manipulation maps.
+
+Example:
+    python tools/test.py configs/focus/vit-demo_demo-sbi.py \
+        checkpoints/focus_vit-demo_demo-sbi.pth --out work_dirs/preds.json
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmfocus.apis.runner import build_runner, load_config  # noqa: E402
+from mmfocus.utils.cli import cli_main  # noqa: E402
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description='Test an mmfocus model')
+    p.add_argument('config', help='test config file path')
+    p.add_argument('checkpoint', help='checkpoint file (local path)')
+    p.add_argument('--work-dir', help='the dir to save logs, metrics, maps')
+    p.add_argument('--out', help='write per-sample predictions (JSON: '
+                   'img_path, label, fake score, video id) to this file')
+    p.add_argument('--overwrite', action='store_true',
+                   help='replace an existing --out file')
+    p.add_argument('--show-dir', help='write manipulation-map overlays here '
+                   '(relative to the work dir); default <work_dir>/maps')
+    p.add_argument('--no-maps', action='store_true',
+                   help='do not dump manipulation maps')
+    p.add_argument('--amp', action='store_true', help='mixed precision test')
+    p.add_argument('--cfg-options', nargs='+', default=None,
+                   metavar='KEY=VALUE', help='override config keys')
+    p.add_argument('--allow-new-keys', action='store_true')
+    p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                   default='none', help='job launcher')
+    p.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = p.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from mmfocus.utils.checkpoint import load_checkpoint_file
+    load_checkpoint_file(args.checkpoint)  # clear error before any work
+    cfg = load_config(args.config, args.cfg_options, args.allow_new_keys,
+                      work_dir=args.work_dir, launcher=args.launcher)
+    cfg.load_from = args.checkpoint
+    cfg.resume = False
+    hooks = [h for h in cfg.get('custom_hooks', [])
+             if h.get('type') not in ('FlopsProfileHook', 'RNGStateHook')]
+    map_hooks = [h for h in hooks if h.get('type') == 'ManipulationMapHook']
+    if args.no_maps:
+        hooks = [h for h in hooks if h.get('type') != 'ManipulationMapHook']
+    elif args.show_dir:
+        if map_hooks:
+            map_hooks[0]['out_dir'] = args.show_dir
+        else:
+            hooks.append(dict(type='ManipulationMapHook',
+                              out_dir=args.show_dir))
+    cfg.custom_hooks = hooks
+    if args.out:
+        if osp.exists(args.out) and not args.overwrite:
+            raise FileExistsError(f'--out file exists: {args.out} (pass '
+                                  '--overwrite to replace it)')
+        evaluator = cfg.test_evaluator
+        if isinstance(evaluator, dict) and 'metrics' not in evaluator:
+            evaluator = [evaluator]
+        evaluator = list(evaluator) + [
+            dict(type='DumpPredictions', out_file=args.out)]
+        cfg.test_evaluator = evaluator
+    if args.amp:
+        cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
+    runner = build_runner(cfg, strict_checkpoint=args.checkpoint)
+    metrics = runner.test()
+    return metrics
+
+
+if __name__ == '__main__':
+    cli_main(main)()
