@@ -13,25 +13,25 @@ model = dict(
                   drop_path_rate=0.1, pretrained=None))
 train_dataloader = dict(batch_size=64)
 
-max_iters = 8000
+max_iters = 1500
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=5e-4, betas=(0.9, 0.999),
                    weight_decay=0.05),
     clip_grad=dict(max_norm=5.0))
 param_scheduler = [
-    dict(type='LinearLR', by_epoch=False, begin=0, end=500,
+    dict(type='LinearLR', by_epoch=False, begin=0, end=150,
          start_factor=0.01),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=500,
-         end=max_iters, T_max=max_iters - 500, eta_min=1e-6),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=150,
+         end=max_iters, T_max=max_iters - 150, eta_min=1e-6),
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
-                 val_interval=1000)
+                 val_interval=500)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000,
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=500,
                     max_keep_ckpts=2))
 custom_hooks = [
     dict(type='FlopsProfileHook', input_shape=None),

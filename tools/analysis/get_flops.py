@@ -51,20 +51,6 @@ def parse_args(argv=None):
     return args
 
 
-def _has_key(tree, dotted):
-    """Whether the dotted key (``a.b.0.c``) exists in a config dict."""
-    node = tree
-    for part in dotted.split('.'):
-        if isinstance(node, (list, tuple)) and part.isdigit() \
-                and int(part) < len(node):
-            node = node[int(part)]
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            return False
-    return True
-
-
 def build_model_from_config(path, cfg_options=None, allow_new_keys=False):
     """Build ``cfg.model`` of a config in the config's default scope.
 
@@ -73,25 +59,10 @@ def build_model_from_config(path, cfg_options=None, allow_new_keys=False):
         KeyError: the config has no ``model``, an option names an unknown
             key, or the model type is not registered.
     """
-    from mmengine.config import Config, DictAction
     from mmengine.registry import init_default_scope
 
-
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'config not found: {path}')
-    cfg = Config.fromfile(path)
-    if cfg_options:
-        action = DictAction(option_strings=[], dest='cfg_options')
-        ns = argparse.Namespace()
-        action(None, ns, list(cfg_options))
-        if not allow_new_keys:
-            tree = cfg.to_dict()
-            for key in ns.cfg_options:
-                if not _has_key(tree, key):
-                    raise KeyError(f'{path}: unknown config key "{key}" in '
-                                   '--cfg-options (use --allow-new-keys to '
-                                   'add it)')
-        cfg.merge_from_dict(ns.cfg_options)
+    from mmfocus.apis.runner import load_config
+    cfg = load_config(path, cfg_options, allow_new_keys)
     if not cfg.get('model'):
         raise KeyError(f'{path}: the config has no "model" to count')
     init_default_scope(cfg.get('default_scope', 'mmfocus'))
@@ -149,9 +120,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (FileNotFoundError, KeyError, ValueError, RuntimeError) as err:
-        msg = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f'get_flops.py: error: {msg}', file=sys.stderr)
-        sys.exit(2)
+    from mmfocus.utils.cli import cli_main
+    cli_main(main)()

@@ -9,11 +9,17 @@ img_size = 112
 train_pipeline = [
     dict(type='LoadFace'),
     dict(type='LoadManipulationMask'),
-    dict(type='ResizeFace', scale=img_size),
-    # Online pseudo-fakes: a new random blend every time a real is drawn
-    # (after the resize: blending at the training size is 4x cheaper).
+    # Online pseudo-fakes: a new random blend every time a real is drawn, at
+    # the stored size (as the val/test fakes were made).
     dict(type='SelfBlend', prob=0.5),
+    # With ~75 training faces a detector memorises the real images; jitter
+    # both classes so that only the blending cues separate them.
+    dict(type='RandomAffineFace', max_rotate=8, scale=(0.9, 1.1),
+         max_shift=0.05, prob=0.8),
+    dict(type='ResizeFace', scale=img_size),
     dict(type='RandomFaceFlip', prob=0.5),
+    dict(type='PhotometricJitter', prob=0.8),
+    dict(type='RandomJPEG', quality=(70, 100), prob=0.3),
     dict(type='PackFaceInputs'),
 ]
 test_pipeline = [

@@ -1,3 +1,4 @@
+from .augment import PhotometricJitter, RandomAffineFace, RandomJPEG
 from .formatting import PackFaceInputs
 from .geometric import RandomFaceFlip, ResizeFace
 from .loading import LoadFace, LoadManipulationMask
@@ -6,5 +7,6 @@ from .self_blend import SelfBlend
 
 __all__ = [
     'LoadFace', 'LoadManipulationMask', 'ResizeFace', 'RandomFaceFlip',
-    'PackFaceInputs', 'Sobel', 'DCT', 'SRM', 'SelfBlend'
+    'PackFaceInputs', 'Sobel', 'DCT', 'SRM', 'SelfBlend', 'RandomAffineFace',
+    'PhotometricJitter', 'RandomJPEG'
 ]
