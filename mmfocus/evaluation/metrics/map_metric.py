@@ -236,10 +236,11 @@ class MapQualityMetric(BaseMetric):
         metrics: Dict[str, float] = {}
         metrics.update(
             self._paired([maps[i] for i in pair_idx], twins, pair_masks))
-        metrics['num_pairs'] = len(pair_idx)
-        metrics['num_missing_twins'] = missing
+        # floats: mmengine's LoggerHook writes ints as null in its JSON
+        metrics['num_pairs'] = float(len(pair_idx))
+        metrics['num_missing_twins'] = float(missing)
         metrics.update(self._map_scores(maps, masks))
-        metrics['num_fakes'] = len(fakes)
+        metrics['num_fakes'] = float(len(fakes))
 
         if self.priors:
             priors = dict(
