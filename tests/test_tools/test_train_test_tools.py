@@ -195,3 +195,46 @@ def test_dist_train_two_cpu_processes(tiny_demo_data, tmp_path):
     assert 'Distributed training: True' in text
     assert "model_wrapper_cfg = dict(device_ids=None" in text  # CPU DDP
     assert 'GPU number: 2' in text  # mmengine's name for world size
+
+
+def test_dist_test_two_cpu_processes_and_demo_summary(trained, tiny_demo_data,
+                                                      tmp_path):
+    work = str(tmp_path / 'ddp_test')
+    env = _env()
+    env['PYTHON'] = sys.executable
+    env['PORT'] = str(30500 + os.getpid() % 1000)
+    preds = osp.join(work, 'predictions.json')
+    proc = subprocess.run(
+        ['bash', 'tools/dist_test.sh', CFG, osp.join(trained, 'iter_4.pth'),
+         '2', '--work-dir', work, '--out', preds, '--cfg-options'] +
+        _data_opts(tiny_demo_data),
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ann = json.load(open(osp.join(tiny_demo_data, 'test.json')))
+    # both ranks' samples are gathered: every test face exactly once
+    got = sorted(osp.basename(p['img_path']) for p in json.load(open(preds)))
+    want = sorted(osp.basename(e['img_path']) for e in ann['data_list'])
+    assert got == want
+    maps = glob.glob(osp.join(work, 'maps', 'test', 'raw', '*.png'))
+    assert len(maps) == len(want)  # each rank dumps its own share
+    out = run_tool(['tools/misc/demo_summary.py', work, '--train-dir',
+                    trained, '--data-root', tiny_demo_data]).stdout
+    assert 'NOT FaceForensics++' in out and 'paired map-AUC' in out
+    assert 'bootstrap interval' in out and 'FLOPs profile' in out
+
+
+def test_publish_model_strips_training_state(trained, tmp_path):
+    dst = str(tmp_path / 'pub.pth')
+    out = run_tool(['tools/model_converters/publish_model.py',
+                    osp.join(trained, 'iter_4.pth'), dst, '--fp16']).stdout
+    path = out.split('wrote ')[1].split(' (')[0]
+    assert osp.basename(path).startswith('pub-') and osp.isfile(path)
+    ckpt = torch.load(path, weights_only=True)
+    assert set(ckpt) == {'state_dict', 'meta'}
+    assert all(v.dtype == torch.float16 for v in ckpt['state_dict'].values()
+               if v.is_floating_point())
+    full = torch.load(osp.join(trained, 'iter_4.pth'), weights_only=True)
+    assert 'optimizer' in full and 'message_hub' in full
+    for k, v in full['state_dict'].items():
+        torch.testing.assert_close(ckpt['state_dict'][k].float(), v.float(),
+                                   atol=1e-3, rtol=1e-3)
