@@ -1,52 +1,6 @@
-# FaceForensics++ HQ (c23), face crops and annotations made by
-# tools/dataset_converters/ffpp.py (official 720/140/140 video split; methods
-# Deepfakes, Face2Face, FaceSwap, NeuralTextures; 10 frames per video).
-dataset_type = 'FaceForgeryDataset'
+# FaceForensics++ HQ (c23): the LQ (c40) setting with the c23 face crops.
+_base_ = ['./ffpp-c40.py']
 data_root = 'data/ffpp/c23'
-img_size = 224
-
-train_pipeline = [
-    dict(type='LoadFace'),
-    dict(type='LoadManipulationMask'),
-    dict(type='ResizeFace', scale=img_size),
-    dict(type='RandomFaceFlip', prob=0.5),
-    dict(type='PackFaceInputs'),
-]
-test_pipeline = [
-    dict(type='LoadFace'),
-    dict(type='LoadManipulationMask'),
-    dict(type='ResizeFace', scale=img_size),
-    dict(type='PackFaceInputs'),
-]
-
-train_dataloader = dict(
-    batch_size=16,  # x 8 GPUs = 128 (the paper's batch)
-    num_workers=8,
-    persistent_workers=True,
-    pin_memory=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(type=dataset_type, data_root=data_root,
-                 ann_file='train.json', pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=64,
-    num_workers=8,
-    persistent_workers=True,
-    pin_memory=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root,
-                 ann_file='val.json', pipeline=test_pipeline,
-                 test_mode=True))
-test_dataloader = dict(
-    batch_size=64,
-    num_workers=8,
-    persistent_workers=True,
-    pin_memory=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root,
-                 ann_file='test.json', pipeline=test_pipeline,
-                 test_mode=True))
-val_evaluator = [
-    dict(type='ForgeryMetric'),
-    dict(type='MapQualityMetric'),  # uses FF++ masks/videos when converted
-]
-test_evaluator = val_evaluator
+train_dataloader = dict(dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = dict(dataset=dict(data_root=data_root))
