@@ -1,0 +1,115 @@
+# Copyright (c) mmfocus contributors.
+"""Find and score every face of photos, folders and videos; write the
+results (JSON) and overlays (manipulation map, box and score per face).
+
+Example:
+    python tools/infer.py demo/faces/photos/2008_001009.jpg \
+        --out-dir work_dirs/infer/photo
+
+Defaults: the demo config and the shipped demo checkpoint. Bad inputs (not
+an image, zero-byte or corrupt file or video, no face, too large) are listed
+with their error; the rest is processed. See
+docs/en/user_guides/inference.md.
+"""
+import argparse
+import datetime
+import os.path as osp
+import sys
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from mmfocus.utils.cli import cli_main  # noqa: E402
+
+DEFAULT_CONFIG = osp.join(ROOT, 'configs', 'focus', 'vit-demo_demo-sbi.py')
+DEFAULT_CHECKPOINT = osp.join(ROOT, 'checkpoints',
+                              'focus_vit-demo_demo-sbi.pth')
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(
+        description='FoCus inference on images, folders and videos')
+    p.add_argument('inputs', nargs='+', metavar='INPUT',
+                   help='image file, folder (its files), or video file '
+                   '(.mp4/.avi/.mov/.mkv)')
+    p.add_argument('--config', default=DEFAULT_CONFIG,
+                   help='model config (default: the demo config)')
+    p.add_argument('--checkpoint', default=DEFAULT_CHECKPOINT,
+                   help='checkpoint file (default: the shipped demo '
+                   'checkpoint)')
+    p.add_argument('--out-dir', default=None,
+                   help='output folder for results.json and vis/ '
+                   '(default: work_dirs/infer/<time>)')
+    p.add_argument('--device', default='cpu', help='cpu, cuda, cuda:1...')
+    p.add_argument('--video-stride', type=int, default=1,
+                   help='use every N-th video frame')
+    p.add_argument('--max-frames', type=int, default=None,
+                   help='at most N frames per video')
+    p.add_argument('--batch-size', type=int, default=16,
+                   help='faces per forward pass')
+    p.add_argument('--threshold', type=float, default=0.5,
+                   help='fake-probability threshold of the labels')
+    p.add_argument('--vis-map', choices=['map', 'map_fake'], default='map',
+                   help='map drawn on the overlays')
+    p.add_argument('--overwrite', action='store_true',
+                   help='replace an existing OUT_DIR/results.json')
+    p.add_argument('--no-progress', action='store_true',
+                   help='no progress bars')
+    return p.parse_args(argv)
+
+
+def summary_table(results) -> str:
+    """One line per input: file, kind, faces/frames, score, label, error."""
+    rows = [('input', 'kind', 'faces', 'score', 'label', 'error')]
+    for r in results:
+        if r['kind'] == 'video':
+            n = r.get('num_frames', 0)
+            faces = f'{n - r.get("num_frames_without_face", 0)}/{n} frames'
+        else:
+            faces = str(len(r.get('faces') or []))
+        score = '-' if r.get('score') is None else f'{r["score"]:.3f}'
+        rows.append((r['input'], r['kind'], faces, score,
+                     r.get('label') or '-', r.get('error') or ''))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    lines = []
+    for i, row in enumerate(rows):
+        lines.append('  '.join(c.ljust(w) for c, w in zip(row, widths)) +
+                     '  ' + row[5])
+        if i == 0:
+            lines.append('-' * (sum(widths) + 2 * 5 + len('error')))
+    return '\n'.join(line.rstrip() for line in lines)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    out_dir = args.out_dir or osp.join(
+        'work_dirs', 'infer',
+        datetime.datetime.now().strftime('%Y%m%d_%H%M%S'))
+    results_file = osp.join(out_dir, 'results.json')
+    if osp.exists(results_file) and not args.overwrite:
+        # before the model is loaded
+        raise FileExistsError(f'{results_file} exists (choose another '
+                              '--out-dir or pass --overwrite)')
+    for name, value in (('--video-stride', args.video_stride),
+                        ('--max-frames', args.max_frames),
+                        ('--batch-size', args.batch_size)):
+        if value is not None and value < 1:
+            raise ValueError(f'{name} must be >= 1, got {value}')
+    from mmfocus.apis import FocusInferencer
+    inferencer = FocusInferencer(
+        args.config, args.checkpoint, device=args.device,
+        batch_size=args.batch_size, threshold=args.threshold,
+        vis_map=args.vis_map, show_progress=not args.no_progress)
+    results = inferencer(args.inputs, out_dir=out_dir,
+                         video_stride=args.video_stride,
+                         max_frames=args.max_frames,
+                         overwrite=args.overwrite, return_maps=False)
+    print(summary_table(results))
+    bad = sum(1 for r in results if r.get('error'))
+    print(f'\n{len(results)} input(s), {bad} with an error; results: '
+          f'{results_file}, overlays: {osp.join(out_dir, "vis")}')
+    return 0
+
+
+if __name__ == '__main__':
+    cli_main(main)()
