@@ -42,6 +42,9 @@ setup(
     python_requires='>=3.9',
     packages=find_packages(exclude=('configs', 'tools', 'tests', 'demo')),
     include_package_data=True,
+    package_data={
+        'mmfocus': ['datasets/splits/*/*.json', 'datasets/splits/*/*.md']
+    },
     install_requires=read_requirements('runtime.txt'),
     extras_require={
         'openmmlab': read_requirements('openmmlab.txt') +

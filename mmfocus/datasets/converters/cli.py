@@ -1,0 +1,82 @@
+# Copyright (c) mmfocus contributors.
+"""Command-line options shared by ``tools/dataset_converters/*.py``."""
+import argparse
+import os.path as osp
+from typing import Optional
+
+from .engine import DEFAULT_DETECTOR, format_summary
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """Add the sampling, cropping, detector and run options."""
+    parser.add_argument('--frames', type=int, default=10,
+                        help='frames sampled evenly per video')
+    parser.add_argument('--workers', type=int, default=1,
+                        help='face-detection processes')
+    parser.add_argument('--shard', metavar='I/N', default=None,
+                        help='process only the I-th of N shards (0-based; '
+                        'e.g. $SLURM_ARRAY_TASK_ID/N)')
+    parser.add_argument('--merge-only', action='store_true',
+                        help='only write the annotation files and the '
+                        'report from the per-video records of all shards')
+    parser.add_argument('--margin', type=float, default=1.3,
+                        help='crop side relative to the face extent')
+    parser.add_argument('--size', type=int, default=224, help='crop side')
+    parser.add_argument('--detector', default='dlib',
+                        choices=['dlib', 'retinaface'],
+                        help='face detector backend (dlib: offline HOG + 68 '
+                        'landmarks; retinaface: needs --detector-weights)')
+    parser.add_argument('--detector-weights', default=None,
+                        help='local RetinaFace ONNX file (e.g. det_10g.onnx)')
+    parser.add_argument('--min-faces', type=int, default=None,
+                        help='list videos with fewer faces in report.json '
+                        '(default: half of --frames)')
+    parser.add_argument('--no-progress', action='store_true',
+                        help='no progress bar')
+
+
+def detector_cfg(name: str, weights: Optional[str] = None) -> dict:
+    """Detector config of a ``--detector`` choice.
+
+    Args:
+        name (str): ``'dlib'`` or ``'retinaface'``.
+        weights (str, optional): RetinaFace ONNX file.
+
+    Returns:
+        dict: Config for :func:`mmfocus.faces.build_face_detector`.
+    """
+    if name == 'dlib':
+        if weights:
+            raise ValueError('--detector-weights is for --detector '
+                             'retinaface')
+        return dict(DEFAULT_DETECTOR)
+    if name != 'retinaface':
+        raise ValueError(f'unknown detector {name!r}')
+    if not weights:
+        raise ValueError('--detector retinaface needs --detector-weights '
+                         '(a local ONNX file; nothing is downloaded)')
+    if not osp.isfile(weights):
+        raise FileNotFoundError(f'RetinaFace weight file not found: '
+                                f'{weights}')
+    # RetinaFace boxes, dlib's 68 landmarks fitted inside them
+    return dict(type='RetinaFaceDetector', weights=osp.abspath(weights),
+                landmarks=68)
+
+
+def common_kwargs(args: argparse.Namespace) -> dict:
+    """Keyword arguments of the ``convert_*`` functions from the options."""
+    return dict(
+        frames=args.frames, workers=args.workers, shard=args.shard,
+        margin=args.margin, size=args.size,
+        detector=detector_cfg(args.detector, args.detector_weights),
+        merge='only' if args.merge_only else 'auto',
+        min_faces=args.min_faces, progress=not args.no_progress)
+
+
+def print_summary(title: str, summary: dict) -> None:
+    """Print a converter's summary."""
+    print(f'{title} -> {summary["out_dir"]}')
+    print(format_summary(summary))
+    if summary['merged']:
+        print(f'wrote the annotation files and report.json in '
+              f'{summary["out_dir"]}')

@@ -1,0 +1,31 @@
+# Copyright (c) mmfocus contributors.
+"""Fixtures: the tiny FF++ tree (see ffpp_fixture.py), a dlib detector and
+one full conversion of the tree."""
+import pytest
+from ffpp_fixture import CONVERT_KW, build_ffpp_tree
+
+
+@pytest.fixture(scope='session')
+def ffpp_tree(tmp_path_factory):
+    """(root, split_dir) of the fixture FF++ tree."""
+    root = str(tmp_path_factory.mktemp('ffpp_root'))
+    return root, build_ffpp_tree(root)
+
+
+@pytest.fixture(scope='session')
+def dlib_det():
+    pytest.importorskip('dlib')
+    from mmfocus.faces import build_face_detector
+    from mmfocus.datasets.converters import DEFAULT_DETECTOR
+    return build_face_detector(DEFAULT_DETECTOR)
+
+
+@pytest.fixture(scope='session')
+def ffpp_converted(ffpp_tree, dlib_det, tmp_path_factory):
+    """One full conversion of the fixture tree: (summary, out_dir)."""
+    from mmfocus.datasets.converters import convert_ffpp
+    root, split_dir = ffpp_tree
+    out = str(tmp_path_factory.mktemp('ffpp_out'))
+    summary = convert_ffpp(root, out, split_dir=split_dir,
+                           face_detector=dlib_det, **CONVERT_KW)
+    return summary, summary['out_dir']
