@@ -24,15 +24,17 @@ def test_config_builds(path):
     cfg = Config.fromfile(path)
     assert cfg.default_scope == 'mmfocus'
     model = MODELS.build(cfg.model)
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        assert DATASETS.get(cfg[key].dataset.type) is not None
+    assert cfg.test_evaluator
+    if cfg.model.type == 'MultiTaskDetector':
+        return  # checked in tests/test_multitask/test_multitask_model.py
     assert model.modalities == tuple(cfg.model.modalities)
     n = sum(p.numel() for p in model.parameters())
     if cfg.model.backbone.arch == 'deit-s':
         # two DeiT-S backbones (no heads, fixed pos-enc) + necks + CL
         assert 21_590_016 <= n / len(model.branches) < 25e6
         assert model.backbones[model.branches[0]].grid_size == (14, 14)
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        assert DATASETS.get(cfg[key].dataset.type) is not None
-    assert cfg.test_evaluator
 
 
 def test_demo_config_model_runs_on_the_paper_token_grid():

@@ -1,0 +1,44 @@
+# A CPU-sized Fig. 4 model on the built-in demo data (real photos +
+# self-blended fakes, NOT FF++), trained with the fakes' TRUE blend masks as
+# map targets (the upper bound of any map source): EfficientNet-B0 at 112 px,
+# a narrow FPN and decoder, from scratch. Build the data first with
+# `python tools/misc/build_demo_data.py`.
+_base_ = [
+    '../_base_/models/efb4-fpn.py',
+    '../_base_/datasets/demo-sbi.py',
+    '../_base_/default_runtime.py',
+]
+custom_imports = dict(imports=['mmfocus', 'mmfocus.models.multitask'],
+                      allow_failed_imports=False)
+model = dict(
+    backbone=dict(arch='b0', drop_path_rate=0.1),
+    neck=dict(in_channels=[24, 40, 112, 320], out_channels=64),
+    decoder=dict(in_channels=[64, 64, 64, 64], channels=32),
+    cls_in_channels=1280)
+train_dataloader = dict(batch_size=16)
+
+max_iters = 300
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=1e-3, betas=(0.9, 0.999),
+                   weight_decay=0.01),
+    clip_grad=dict(max_norm=5.0))
+param_scheduler = [
+    dict(type='LinearLR', by_epoch=False, begin=0, end=30,
+         start_factor=0.01),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=30, end=max_iters,
+         T_max=max_iters - 30, eta_min=1e-6),
+]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
+                 val_interval=100)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=10),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=100,
+                    max_keep_ckpts=2))
+custom_hooks = [
+    dict(type='FlopsProfileHook', input_shape=(112, 112)),
+    dict(type='ManipulationMapHook', out_dir='maps'),
+    dict(type='RNGStateHook'),
+]

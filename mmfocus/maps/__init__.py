@@ -1,0 +1,5 @@
+# Copyright (c) mmfocus contributors.
+"""Map sources: the baseline target maps of Tables I, II and VI."""
+from .comparison import pixel_diff_map, ssim_map
+
+__all__ = ['ssim_map', 'pixel_diff_map']
