@@ -3,7 +3,7 @@
 # checkpoint of iteration 1000 of 1500, see configs/focus/README.md) on CPU
 # with a short cosine tail.
 _base_ = ['./vit-demo_demo-sbi.py']
-load_from = 'work_dirs/demo_gpu/gpu_iter1000.pth'
+load_from = 'checkpoints/focus_vit-demo_demo-sbi.pth'  # the stage-1 weights
 max_iters = 300
 train_dataloader = dict(batch_size=32, num_workers=2)
 optim_wrapper = dict(optimizer=dict(lr=1e-4))

@@ -3,7 +3,7 @@
 # Runs on one GPU (it was run on a lent H200); on CPU it is correct but slow.
 #   bash tools/device/train_demo_checkpoint.sh OUT_DIR [extra train.py args]
 # Needs the demo data (python tools/misc/build_demo_data.py) and, on a machine
-# without the OpenMMLab packages, wheels in .whl/ (../shared/tools/gpu-wheels.sh).
+# without the OpenMMLab packages, wheels in .whl/ (tools/device/gpu_wheels.sh).
 set -euo pipefail
 OUT=${1:?usage: train_demo_checkpoint.sh OUT_DIR}
 shift || true
