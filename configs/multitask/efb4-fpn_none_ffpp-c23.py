@@ -1,18 +1,6 @@
-# No-map baseline of Tables I/II/VI: the EfficientNet-B4 classifier alone
-# (no FPN, no decoder, no map loss) on FF++ c23, evaluated by ForgeryMetric.
-_base_ = [
-    '../_base_/models/efb4-fpn.py',
-    '../_base_/datasets/ffpp-c23.py',
-    '../_base_/schedules/adam_30k.py',
-    '../_base_/default_runtime.py',
-]
-custom_imports = dict(imports=['mmfocus', 'mmfocus.models.multitask'],
-                      allow_failed_imports=False)
-model = dict(neck=None, decoder=None, map_weight=0.0)
-# no predicted map: evaluate and dump classification only
-val_evaluator = [dict(type='ForgeryMetric')]
-test_evaluator = val_evaluator
-custom_hooks = [
-    dict(type='FlopsProfileHook', input_shape=None),
-    dict(type='RNGStateHook'),
-]
+# No-map baseline on FF++ c23 (see efb4-fpn_none_ffpp-c40.py).
+_base_ = ['./efb4-fpn_none_ffpp-c40.py']
+data_root = 'data/ffpp/c23'
+train_dataloader = dict(dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = dict(dataset=dict(data_root=data_root))

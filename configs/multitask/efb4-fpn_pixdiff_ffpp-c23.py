@@ -1,14 +1,6 @@
-# Fig. 4 evaluation model trained with 'pixdiff' maps as targets on FF++ c23:
-# only the training annotation differs between map sources. It is written
-# by tools/generate_maps.py and points each training frame's mask_path to
-# its pixdiff map (reals: no map, i.e. an all-zero target).
-_base_ = [
-    '../_base_/models/efb4-fpn.py',
-    '../_base_/datasets/ffpp-c23.py',
-    '../_base_/schedules/adam_30k.py',
-    '../_base_/default_runtime.py',
-]
-custom_imports = dict(imports=['mmfocus', 'mmfocus.models.multitask'],
-                      allow_failed_imports=False)
-train_dataloader = dict(
-    dataset=dict(ann_file='train_maps-pixdiff.json'))
+# Fig. 4 evaluation model with 'pixdiff' maps as targets on FF++ c23: the
+# FoCus-map config with another training annotation (written by map
+# generation; each training frame's mask_path points to its pixdiff map,
+# reals have none, i.e. an all-zero target).
+_base_ = ['./efb4-fpn_focus_ffpp-c23.py']
+train_dataloader = dict(dataset=dict(ann_file='train_maps-pixdiff.json'))
