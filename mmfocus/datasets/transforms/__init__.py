@@ -3,10 +3,11 @@ from .formatting import PackFaceInputs
 from .geometric import RandomFaceFlip, ResizeFace
 from .loading import LoadFace, LoadManipulationMask
 from .modality import DCT, SRM, Sobel
+from .perturbations import DeeperForensicsPerturbation
 from .self_blend import SelfBlend
 
 __all__ = [
     'LoadFace', 'LoadManipulationMask', 'ResizeFace', 'RandomFaceFlip',
     'PackFaceInputs', 'Sobel', 'DCT', 'SRM', 'SelfBlend', 'RandomAffineFace',
-    'PhotometricJitter', 'RandomJPEG'
+    'PhotometricJitter', 'RandomJPEG', 'DeeperForensicsPerturbation'
 ]
