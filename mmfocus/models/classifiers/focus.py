@@ -11,6 +11,7 @@ from mmpretrain.structures import DataSample
 
 from mmfocus.registry import MODELS
 from ..heads.car_head import minmax_normalize
+from ..utils.labels import gt_labels
 
 
 def _branch_names(modalities: Sequence[str]) -> List[str]:
@@ -177,9 +178,7 @@ class FoCus(BaseModel):
 
     @staticmethod
     def _labels(data_samples: List[DataSample], device) -> torch.Tensor:
-        if not data_samples or 'gt_label' not in data_samples[0]:
-            raise ValueError('FoCus.loss needs data samples with gt_label')
-        return torch.cat([ds.gt_label for ds in data_samples]).to(device)
+        return gt_labels(data_samples, device, 'FoCus')
 
     def loss(self, inputs, data_samples: List[DataSample]) -> dict:
         feats = self.extract_feat(inputs)

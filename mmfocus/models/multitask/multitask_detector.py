@@ -19,6 +19,7 @@ from mmengine.registry import DefaultScope
 from mmpretrain.structures import DataSample
 
 from mmfocus.registry import MODELS
+from ..utils.labels import gt_labels
 
 ModuleOrCfg = Union[dict, nn.Module]
 
@@ -170,10 +171,7 @@ class MultiTaskDetector(BaseModel):
 
     @staticmethod
     def _labels(data_samples: List[DataSample], device) -> torch.Tensor:
-        if not data_samples or 'gt_label' not in data_samples[0]:
-            raise ValueError('MultiTaskDetector.loss needs data samples '
-                             'with gt_label')
-        return torch.cat([ds.gt_label for ds in data_samples]).to(device)
+        return gt_labels(data_samples, device, 'MultiTaskDetector')
 
     @staticmethod
     def map_targets(data_samples: List[DataSample], labels: torch.Tensor,
