@@ -19,6 +19,23 @@ def repo_root():
     return ROOT
 
 
+@pytest.fixture(scope='session')
+def read_tree():
+    """``read_tree(root) -> {relative path: bytes}`` of every file below
+    ``root``, to compare whole output trees byte for byte."""
+
+    def _read(root):
+        files = {}
+        for dirpath, _, names in os.walk(root):
+            for name in names:
+                path = osp.join(dirpath, name)
+                with open(path, 'rb') as f:
+                    files[osp.relpath(path, root)] = f.read()
+        return files
+
+    return _read
+
+
 @pytest.fixture(autouse=True)
 def _mmfocus_scope():
     from mmfocus.utils import register_all_modules

@@ -21,14 +21,6 @@ TOTAL_VIDEOS = 14  # reals 000-004 + 2 methods x 4 fakes + corrupt 004_005
 SAMPLED = [1, 3, 5, 7]  # sample_indices(8, 4)
 
 
-def _tree(root):
-    files = {}
-    for dirpath, _, names in os.walk(root):
-        for name in names:
-            path = osp.join(dirpath, name)
-            with open(path, 'rb') as f:
-                files[osp.relpath(path, root)] = f.read()
-    return files
 
 
 def _load(out_dir, split):
@@ -296,7 +288,7 @@ def _convert(ffpp_tree, out, **kw):
 
 
 def test_resume_after_interruption(ffpp_tree, ffpp_converted, dlib_det,
-                                   tmp_path, monkeypatch):
+                                   tmp_path, monkeypatch, read_tree):
     from mmfocus.datasets.converters import engine
     _, ref = ffpp_converted
     out = str(tmp_path / 'out')
@@ -324,7 +316,7 @@ def test_resume_after_interruption(ffpp_tree, ffpp_converted, dlib_det,
     assert summary['skipped'] == len(records)
     assert summary['processed'] == TOTAL_VIDEOS - len(records)
     assert summary['merged']
-    assert _tree(c23) == _tree(ref)
+    assert read_tree(c23) == read_tree(ref)
     again = _convert(ffpp_tree, out, face_detector=dlib_det)
     assert again['processed'] == 0 and again['skipped'] == TOTAL_VIDEOS
 
@@ -346,7 +338,7 @@ def test_changed_source_is_redone(ffpp_tree, dlib_det, tmp_path):
 
 
 def test_shards_then_merge_equal_full_run(ffpp_tree, ffpp_converted,
-                                          dlib_det, tmp_path):
+                                          dlib_det, tmp_path, read_tree):
     _, ref = ffpp_converted
     out = str(tmp_path / 'out')
     first = _convert(ffpp_tree, out, shard='0/2', face_detector=dlib_det)
@@ -358,14 +350,14 @@ def test_shards_then_merge_equal_full_run(ffpp_tree, ffpp_converted,
     second = _convert(ffpp_tree, out, shard='1/2', face_detector=dlib_det)
     assert second['merged'] and second['processed'] == second['selected']
     assert first['selected'] + second['selected'] == TOTAL_VIDEOS
-    assert _tree(osp.join(out, 'c23')) == _tree(ref)
+    assert read_tree(osp.join(out, 'c23')) == read_tree(ref)
     merged = _convert(ffpp_tree, out, merge='only', face_detector=dlib_det)
     assert merged['processed'] == 0 and merged['merged']
-    assert _tree(osp.join(out, 'c23')) == _tree(ref)
+    assert read_tree(osp.join(out, 'c23')) == read_tree(ref)
 
 
 def test_two_workers_and_progress_bar(ffpp_tree, ffpp_converted, tmp_path,
-                                      capsys):
+                                      capsys, read_tree):
     _, ref = ffpp_converted
     out = str(tmp_path / 'out')
     summary = _convert(ffpp_tree, out, workers=2, progress=True)
@@ -373,7 +365,7 @@ def test_two_workers_and_progress_bar(ffpp_tree, ffpp_converted, tmp_path,
     err = capsys.readouterr().err
     assert f'{TOTAL_VIDEOS}/{TOTAL_VIDEOS}' in err and 'video/s' in err
     assert 'skipped corrupt video real/004' in err
-    assert _tree(osp.join(out, 'c23')) == _tree(ref)
+    assert read_tree(osp.join(out, 'c23')) == read_tree(ref)
 
 
 def test_truncated_video(ffpp_tree, dlib_det, tmp_path, monkeypatch):
@@ -421,7 +413,7 @@ def test_fake_shorter_than_its_twin(ffpp_tree, dlib_det, tmp_path):
     assert report['beyond_end'] == {'Deepfakes/000_001': [5, 7]}
 
 
-def test_cli(ffpp_tree, ffpp_converted, tmp_path, capsys):
+def test_cli(ffpp_tree, ffpp_converted, tmp_path, capsys, read_tree):
     tool = _load_tool()
     root, split_dir = ffpp_tree
     _, ref = ffpp_converted
@@ -433,7 +425,7 @@ def test_cli(ffpp_tree, ffpp_converted, tmp_path, capsys):
             '--splits', split_dir, '--no-progress']
     assert tool.main(base + ['--merge-only']) == 0
     assert 'wrote the annotation files' in capsys.readouterr().out
-    assert _tree(str(out / 'c23')) == _tree(ref)
+    assert read_tree(str(out / 'c23')) == read_tree(ref)
     assert tool.main(base) == 0  # everything done: only re-merged
     assert f'0 converted now, {TOTAL_VIDEOS} already done' in \
         capsys.readouterr().out

@@ -25,14 +25,6 @@ def _load_tool(repo_root):
     return module
 
 
-def _tree(root):
-    files = {}
-    for dirpath, _, names in os.walk(root):
-        for name in names:
-            path = osp.join(dirpath, name)
-            with open(path, 'rb') as f:
-                files[osp.relpath(path, root)] = f.read()
-    return files
 
 
 @pytest.fixture(scope='module')
@@ -114,18 +106,18 @@ def test_outputs_and_dataset_loading(built, capsys):
     assert ids['test'] & photo_ids
 
 
-def test_deterministic(built, src, tmp_path):
+def test_deterministic(built, src, tmp_path, read_tree):
     from mmfocus.faces.demo import build_demo_dataset
     _, out = built
     out2 = str(tmp_path / 'again')
     build_demo_dataset(src, out2, size=112, seed=0, verbose=False)
-    first, second = _tree(out), _tree(out2)
+    first, second = read_tree(out), read_tree(out2)
     assert sorted(first) == sorted(second)
     assert [k for k in first if first[k] != second[k]] == []
     # another seed gives other fakes
     out3 = str(tmp_path / 'seed1')
     build_demo_dataset(src, out3, size=112, seed=1, verbose=False)
-    third = _tree(out3)
+    third = read_tree(out3)
     assert any(third.get(k) != v for k, v in first.items()
                if k.startswith('fake/'))
 

@@ -33,8 +33,9 @@ class RNGStateHook(Hook):
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         state = checkpoint.get('rng_state')
-        if not state or not getattr(runner, '_resume', False) and \
-                not runner.cfg.get('resume', False):
+        # Only a resume continues the random streams; load_from (weights
+        # only) starts them from the seed as usual.
+        if not state or not getattr(runner, '_resume', False):
             return
         random.setstate(_to_tuple(state['python']))
         np.random.set_state(state['numpy'])
