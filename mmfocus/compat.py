@@ -18,8 +18,16 @@ Each fix is small, idempotent and documented in docs/en/notes/compat.md:
    and wraps models with ``device_ids=[LOCAL_RANK]``;
    :func:`setup_cpu_distributed` initialises ``gloo`` first and wraps with
    ``device_ids=None``.
+4. ``transformers`` installed but not importable as mmpretrain expects (a
+   version mismatch): mmpretrain then defines its BLIP classes on ``None``
+   bases and ``import mmpretrain.models`` fails with ``TypeError: NoneType
+   takes no arguments``. mmfocus needs none of mmpretrain's multi-modal
+   models; when the names mmpretrain imports from
+   ``transformers.modeling_utils`` cannot be imported, mmpretrain's multi-modal switch is turned off before
+   ``mmpretrain.models`` is imported (it then registers placeholders).
 """
 import importlib.machinery
+import importlib.util
 import os
 import sys
 import types
@@ -94,6 +102,43 @@ def _allow_mmengine_checkpoint_types() -> None:
     add(safe)
 
 
+def _disable_broken_multimodal() -> None:
+    if 'mmpretrain.models' in sys.modules:
+        return
+    if importlib.util.find_spec('transformers') is None:
+        return  # mmpretrain sees no transformers and skips multi-modal
+    try:  # the names mmpretrain's BLIP imports (newer transformers moved
+        # the helpers to transformers.pytorch_utils)
+        from transformers.modeling_utils import (  # noqa: F401
+            PreTrainedModel, apply_chunking_to_forward,
+            find_pruneable_heads_and_indices, prune_linear_layer)
+        return
+    except Exception:  # any import-time failure of transformers
+        pass
+    # ``import mmpretrain`` already imports its models: load the small
+    # dependency module alone first (the package import then reuses it
+    # from sys.modules) and switch multi-modal off there.
+    name = 'mmpretrain.utils.dependency'
+    dep = sys.modules.get(name)
+    if dep is None:
+        spec = importlib.util.find_spec('mmpretrain')
+        if spec is None or not spec.submodule_search_locations:
+            return
+        path = os.path.join(list(spec.submodule_search_locations)[0],
+                            'utils', 'dependency.py')
+        if not os.path.isfile(path):
+            return
+        dep_spec = importlib.util.spec_from_file_location(name, path)
+        dep = importlib.util.module_from_spec(dep_spec)
+        sys.modules[name] = dep
+        try:
+            dep_spec.loader.exec_module(dep)
+        except Exception:
+            del sys.modules[name]
+            return
+    dep.WITH_MULTIMODAL = False
+
+
 def setup_cpu_distributed(cfg, launcher: str) -> bool:
     """Prepare ``cfg`` for DDP on CPU (gloo) when no GPU is present.
 
@@ -123,7 +168,7 @@ def setup_cpu_distributed(cfg, launcher: str) -> bool:
 
 
 def apply() -> None:
-    """Apply the import-time fixes (1 and 2). Safe to call repeatedly."""
+    """Apply the import-time fixes (1, 2 and 4). Safe to call repeatedly."""
     global _APPLIED
     if _APPLIED:
         return
@@ -133,6 +178,7 @@ def apply() -> None:
         _allow_mmengine_checkpoint_types()
     except ImportError:
         pass
+    _disable_broken_multimodal()
 
 
 apply()

@@ -29,6 +29,9 @@ def parse_args(argv=None):
                    '(relative to the work dir); default <work_dir>/maps')
     p.add_argument('--no-maps', action='store_true',
                    help='do not dump manipulation maps')
+    p.add_argument('--no-vis', action='store_true',
+                   help='do not draw the ROC / histogram / gallery figures '
+                   '(ForgeryVisualizationHook, <work_dir>/vis/test)')
     p.add_argument('--amp', action='store_true', help='mixed precision test')
     p.add_argument('--cfg-options', nargs='+', default=None,
                    metavar='KEY=VALUE', help='override config keys')
@@ -61,6 +64,11 @@ def main(argv=None):
         else:
             hooks.append(dict(type='ManipulationMapHook',
                               out_dir=args.show_dir))
+    if args.no_vis:
+        hooks = [h for h in hooks
+                 if h.get('type') != 'ForgeryVisualizationHook']
+    elif not any(h.get('type') == 'ForgeryVisualizationHook' for h in hooks):
+        hooks.append(dict(type='ForgeryVisualizationHook'))
     cfg.custom_hooks = hooks
     if args.out:
         if osp.exists(args.out) and not args.overwrite:

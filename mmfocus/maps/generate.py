@@ -14,7 +14,21 @@ Sources:
   input size to the crop size;
 - ``ssim``: ``1 - SSIM`` against the frame's real twin (``pair_path``);
 - ``pixdiff``: mean absolute difference / 255 against the twin;
-- ``pixdiff-thr0.1``: the same, thresholded at 0.1.
+- ``pixdiff-thr0.1``: the same, thresholded at 0.1;
+- ``gradcam`` / ``scorecam``: GradCAM / ScoreCAM (``pytorch_grad_cam``) of
+  the "fake" logit of a ViT detector (``configs/vit/``), on the last block's
+  tokens (:mod:`mmfocus.maps.cam`);
+- ``attention``: the -CARP FoCus map (``configs/focus/*_no-carp.py``): the
+  last block's class-token self-attention, mean over heads.
+
+Model maps lie in [0, 1] at the model input size (GradCAM / ScoreCAM
+min-max normalised per image; FoCus and attention maps per branch on the
+token grid) and are resized bilinearly to the crop size.
+
+Several processes (``torchrun``, ``tools/dist_generate_maps.sh``): when
+``torch.distributed`` is initialised, the fakes are split by rank (each map
+is written by exactly one process), and after a barrier rank 0 writes the
+annotation and the report.
 
 Example:
     >>> from mmfocus.maps.generate import generate_maps
@@ -35,8 +49,11 @@ import numpy as np
 
 from .comparison import pixel_diff_map, ssim_map
 
-SOURCES = ('focus', 'ssim', 'pixdiff', 'pixdiff-thr0.1')
+SOURCES = ('focus', 'ssim', 'pixdiff', 'pixdiff-thr0.1', 'gradcam',
+           'scorecam', 'attention')
 COMPARISON_SOURCES = ('ssim', 'pixdiff', 'pixdiff-thr0.1')
+# Sources computed by a model (``model=`` / ``<config> <checkpoint>``).
+MODEL_SOURCES = ('focus', 'gradcam', 'scorecam', 'attention')
 
 
 def comparison_map(source: str, fake: np.ndarray,
@@ -135,11 +152,20 @@ def generate_maps(ann_file: str,
                   overwrite: bool = False,
                   drop_unmapped: bool = False,
                   progress: bool = True,
-                  log: Callable[[str], None] = print) -> Dict:
+                  log: Callable[[str], None] = print,
+                  target_layer: Optional[str] = None,
+                  score_batch_size: int = 64) -> Dict:
     """Write one map PNG per fake frame and the annotation pointing to them.
 
     Resumable: a map PNG that exists is kept (every write is atomic, so an
     existing file is complete). Delete ``<out_dir>/<source>`` to recompute.
+
+    Distributed: when ``torch.distributed`` is initialised (e.g. under
+    ``torchrun``), fake ``j`` of the annotation (counting fakes only) is
+    handled by rank ``j % world_size``, so every map is written exactly once;
+    after a barrier, rank 0 checks that every map exists and writes the
+    output annotation and ``report.json``; every rank returns the merged
+    summary. Works with NCCL (GPUs) and gloo (CPU processes).
 
     Args:
         ann_file (str): Input annotation (a path, or relative to
@@ -149,9 +175,12 @@ def generate_maps(ann_file: str,
         out_dir (str): Maps go to ``<out_dir>/<source>/<img_path>.png``.
         out_ann (str, optional): Output annotation. Defaults to
             :func:`default_out_ann`.
-        model (nn.Module, optional): A FoCus model from
-            :func:`mmfocus.apis.init_model`; required for ``'focus'``.
-        batch_size (int): Frames per forward pass (``'focus'``).
+        model (nn.Module, optional): From :func:`mmfocus.apis.init_model`;
+            required for :data:`MODEL_SOURCES`: a FoCus for ``'focus'``, the
+            -CARP FoCus (``map_source='attention'``) for ``'attention'``, a
+            ViT classifier (``configs/vit/``) for ``'gradcam'`` /
+            ``'scorecam'``.
+        batch_size (int): Frames per forward pass (model sources).
             Defaults to 16.
         overwrite (bool): Replace an existing output annotation.
             Defaults to False.
@@ -159,29 +188,43 @@ def generate_maps(ann_file: str,
             ``pair_path``) out of the output annotation instead of keeping
             them with a null ``mask_path`` (an all-zero target).
             Defaults to False.
-        progress (bool): Show a progress bar. Defaults to True.
-        log (callable): Where the summary lines go. Defaults to print.
+        progress (bool): Show a progress bar (rank 0). Defaults to True.
+        log (callable): Where the summary lines go (rank 0).
+            Defaults to print.
+        target_layer (str, optional): ``'gradcam'`` / ``'scorecam'``: the
+            module whose tokens are explained, e.g.
+            ``'backbone.blocks.11.norm1'``. Defaults to None (the last
+            block's ``norm1``).
+        score_batch_size (int): ``'scorecam'``: masked images per forward
+            pass. Defaults to 64.
 
     Returns:
         dict: ``out_ann``, ``report`` (path of ``report.json``) and counts
         ``written``, ``skipped_existing``, ``real``, ``no_pair`` (list of
-        img_paths), ``pair_resized`` (list of img_paths).
+        img_paths), ``pair_resized`` (list of img_paths), ``world_size``,
+        ``written_by_rank`` (maps written by each process).
 
     Raises:
         FileNotFoundError: the annotation, a frame or its twin is missing
             (the message names the file).
         FileExistsError: the output annotation exists and not ``overwrite``.
-        ValueError: unknown source, no model for ``'focus'``, a bad entry.
+        ValueError: unknown source, no (or the wrong) model for a model
+            source, a bad entry.
     """
+    from mmengine.dist import get_dist_info
+
     from mmfocus.utils.io import atomic_save_image, atomic_write_json
     if source not in SOURCES:
         raise ValueError(f'unknown map source {source!r}; one of '
                          f'{", ".join(SOURCES)}')
-    if source == 'focus' and model is None:
-        raise ValueError('source "focus" needs a model (--config and '
-                         '--checkpoint)')
+    if source in MODEL_SOURCES:
+        if model is None:
+            raise ValueError(f'source "{source}" needs a model (--config and '
+                             '--checkpoint)')
+        _check_model(source, model)
     if batch_size < 1:
         raise ValueError(f'batch_size must be >= 1, got {batch_size}')
+    rank, world_size = get_dist_info()
     ann_path = _resolve_ann(ann_file, data_root)
     out_ann = out_ann or default_out_ann(ann_path, data_root, source)
     if osp.abspath(out_ann) == osp.abspath(ann_path):
@@ -193,9 +236,11 @@ def generate_maps(ann_file: str,
     ann = _load_ann(ann_path)
     entries = ann['data_list']
 
-    # Plan: (index, img_path, map file) for each fake; reals get nothing.
+    # Plan: (index, entry, map file) for each fake; reals get nothing. The
+    # plan is the same on every rank (made before any write); each rank
+    # then handles its share and looks only at its own files.
+    planned: Dict[int, str] = {}
     todo: List[tuple] = []
-    done: Dict[int, str] = {}
     no_pair: List[str] = []
     n_real = n_existing = 0
     for i, e in enumerate(entries):
@@ -206,24 +251,29 @@ def generate_maps(ann_file: str,
             no_pair.append(e['img_path'])
             continue
         dst = map_file(out_dir, source, e['img_path'])
+        mine = len(planned) % world_size == rank
+        planned[i] = dst
+        if not mine:
+            continue
         if osp.isfile(dst):
             n_existing += 1
-            done[i] = dst
         else:
             todo.append((i, e, dst))
 
     from tqdm import tqdm
     resized: List[str] = []
     bar = tqdm(total=len(todo), desc=f'maps ({source})', unit='frame',
-               disable=not progress)
+               disable=not progress or rank != 0)
     try:
-        step = batch_size if source == 'focus' else 1
+        step = batch_size if source in MODEL_SOURCES else 1
         for start in range(0, len(todo), step):
             chunk = todo[start:start + step]
             imgs = [_read(osp.join(data_root, e['img_path']))
                     for _, e, _ in chunk]
-            if source == 'focus':
-                maps = _focus_maps(model, imgs, batch_size)
+            if source in MODEL_SOURCES:
+                maps = model_maps(source, model, imgs, batch_size,
+                                  target_layer=target_layer,
+                                  score_batch_size=score_batch_size)
             else:
                 (i, e, _), fake = chunk[0], imgs[0]
                 real = _read(osp.join(data_root, e['pair_path']))
@@ -239,60 +289,121 @@ def generate_maps(ann_file: str,
                 maps = [comparison_map(source, fake, real)]
             for (i, _, dst), m in zip(chunk, maps):
                 atomic_save_image(dst, map_to_uint8(m))
-                done[i] = dst
             bar.update(len(chunk))
     finally:
         bar.close()
 
-    out_entries = []
-    for i, e in enumerate(entries):
-        e = copy.deepcopy(e)
-        if i in done:
-            e['mask_path'] = _rel_to_root(done[i], data_root)
-        else:
-            e['mask_path'] = None
-            if int(e['gt_label']) == 1 and drop_unmapped:
-                continue
-        out_entries.append(e)
-    metainfo = dict(ann.get('metainfo') or {})
-    metainfo['target_maps'] = dict(source=source,
-                                   from_ann=osp.basename(ann_path))
-    atomic_write_json(out_ann, dict(metainfo=metainfo,
-                                    data_list=out_entries),
-                      overwrite=overwrite)
+    n_written = len(todo)
+    by_rank = [n_written]
+    if world_size > 1:
+        from mmengine.dist import all_gather_object, barrier
+        barrier()  # every rank's maps are on disk
+        parts = all_gather_object(
+            dict(written=n_written, existing=n_existing, resized=resized))
+        by_rank = [p['written'] for p in parts]
+        n_written = sum(by_rank)
+        n_existing = sum(p['existing'] for p in parts)
+        resized = sorted(r for p in parts for r in p['resized'])
+
     report_path = osp.join(out_dir, source, 'report.json')
     summary = dict(source=source, ann_file=ann_path, out_ann=out_ann,
                    report=report_path, frames=len(entries), real=n_real,
-                   written=len(todo), skipped_existing=n_existing,
+                   written=n_written, skipped_existing=n_existing,
                    no_pair=no_pair, pair_resized=resized,
-                   dropped=len(no_pair) if drop_unmapped else 0)
-    atomic_write_json(report_path, summary)
-    log(f'{source}: {len(entries)} frames, {n_real} real (no map, zero '
-        f'target), {len(todo)} maps written, {n_existing} already there')
+                   dropped=len(no_pair) if drop_unmapped else 0,
+                   world_size=world_size, written_by_rank=by_rank)
+    if rank == 0:
+        missing = [p for p in planned.values() if not osp.isfile(p)]
+        if missing:
+            raise FileNotFoundError(f'{len(missing)} map(s) were not written, '
+                                    f'e.g. {missing[0]}')
+        out_entries = []
+        for i, e in enumerate(entries):
+            e = copy.deepcopy(e)
+            if i in planned:
+                e['mask_path'] = _rel_to_root(planned[i], data_root)
+            else:
+                e['mask_path'] = None
+                if int(e['gt_label']) == 1 and drop_unmapped:
+                    continue
+            out_entries.append(e)
+        metainfo = dict(ann.get('metainfo') or {})
+        metainfo['target_maps'] = dict(source=source,
+                                       from_ann=osp.basename(ann_path))
+        atomic_write_json(out_ann, dict(metainfo=metainfo,
+                                        data_list=out_entries),
+                          overwrite=overwrite)
+        atomic_write_json(report_path, summary, overwrite=True)
+        _log_summary(summary, drop_unmapped, log)
+    if world_size > 1:
+        from mmengine.dist import barrier
+        barrier()  # the annotation exists when any rank returns
+    return summary
+
+
+def _log_summary(summary: dict, drop_unmapped: bool,
+                 log: Callable[[str], None]) -> None:
+    source, no_pair = summary['source'], summary['no_pair']
+    procs = (f' by {summary["world_size"]} processes'
+             if summary['world_size'] > 1 else '')
+    log(f'{source}: {summary["frames"]} frames, {summary["real"]} real (no '
+        f'map, zero target), {summary["written"]} maps written{procs}, '
+        f'{summary["skipped_existing"]} already there')
     if no_pair:
         shown = ', '.join(no_pair[:10]) + (' ...' if len(no_pair) > 10
                                           else '')
         what = 'left out of' if drop_unmapped else 'kept (zero target) in'
         log(f'{len(no_pair)} fake frame(s) without pair_path got no map and '
             f'are {what} the annotation: {shown}')
-    if resized:
-        log(f'{len(resized)} real twin(s) resized to their fake frame')
-    log(f'annotation: {out_ann}; report: {report_path}')
-    return summary
+    if summary['pair_resized']:
+        log(f'{len(summary["pair_resized"])} real twin(s) resized to their '
+            'fake frame')
+    log(f'annotation: {summary["out_ann"]}; report: {summary["report"]}')
 
 
-def _focus_maps(model, imgs: Sequence[np.ndarray],
-                batch_size: int) -> List[np.ndarray]:
-    """Fused FoCus maps of ``imgs``, resized bilinearly to each crop."""
-    from mmfocus.apis.inference import inference_model
+def _check_model(source: str, model) -> None:
+    """Refuse a model that cannot give ``source`` (before any work)."""
+    from .cam import _vit_backbone, check_attention_model
+    if source in ('gradcam', 'scorecam'):
+        _vit_backbone(model)
+    elif source == 'attention':
+        check_attention_model(model)
+    elif not hasattr(model, 'manipulation_maps'):
+        raise ValueError(f'source "focus" needs a FoCus model, got '
+                         f'{type(model).__name__}')
+
+
+def model_maps(source: str, model, imgs: Sequence[np.ndarray],
+               batch_size: int = 16, **kwargs) -> List[np.ndarray]:
+    """Maps of a model source for BGR uint8 crops, each resized bilinearly
+    from the model input size to its crop's size.
+
+    Args:
+        source (str): One of :data:`MODEL_SOURCES`.
+        model (nn.Module): See :func:`generate_maps`.
+        imgs (Sequence[np.ndarray]): Face crops.
+        batch_size (int): Crops per forward pass. Defaults to 16.
+        **kwargs: ``target_layer``, ``score_batch_size`` for
+            :func:`mmfocus.maps.cam.cam_maps`.
+
+    Returns:
+        list[np.ndarray]: float32 ``(h, w)`` maps in [0, 1].
+    """
+    from .cam import attention_maps, cam_maps, pred_maps
+    if source == 'focus':
+        maps = pred_maps(model, imgs, batch_size)
+    elif source == 'attention':
+        maps = attention_maps(model, imgs, batch_size)
+    elif source in ('gradcam', 'scorecam'):
+        maps = cam_maps(model, imgs, method=source, batch_size=batch_size,
+                        **kwargs)
+    else:
+        raise ValueError(f'not a model map source: {source!r} (one of '
+                         f'{", ".join(MODEL_SOURCES)})')
     out = []
-    for img, ds in zip(imgs, inference_model(model, list(imgs),
-                                             batch_size=batch_size)):
-        m = ds.pred_map
-        m = (m.numpy() if hasattr(m, 'numpy') else np.asarray(m))
-        m = np.asarray(m, np.float32).squeeze()
+    for img, m in zip(imgs, maps):
         h, w = img.shape[:2]
         if m.shape != (h, w):
             m = cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR)
-        out.append(m)
+        out.append(np.clip(m, 0., 1.).astype(np.float32))
     return out

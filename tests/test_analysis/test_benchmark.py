@@ -387,6 +387,25 @@ def test_tool_without_reference_and_data(tmp_path):
     assert res['data']['status'] == 'skipped' and res['workers_needed'] == {}
 
 
+def test_tool_phases_infer_only_with_data(tiny_demo_data, tmp_path):
+    out = tmp_path / 'bench.json'
+    proc = _run([CFG, '--reference', 'vit-test', '--batch-size', '2',
+                 '--warmup', '0', '--repeats', '1', '--threads', '1',
+                 '--phases', 'infer', '--no-memory', '--workers', '0',
+                 '--data-samples', '4', '--out', str(out), '--cfg-options',
+                 f'train_dataloader.dataset.data_root={tiny_demo_data}'])
+    res = json.load(open(out))
+    assert set(res['models']) == {'infer'}
+    assert res['models']['infer']['ratio']['ratio'] > 0
+    assert res['setting']['phases'] == ['infer']
+    assert res['setting']['collate_fn'] == 'default_collate'
+    assert res['data']['status'] == 'measured'
+    # no training throughput was measured: no worker count for it
+    assert res['workers_needed']['measured_train'] is None
+    assert 'inference (tensor)' in proc.stdout
+    assert 'train step' not in proc.stdout
+
+
 def _tool_module():
     import importlib.util
     spec = importlib.util.spec_from_file_location('_benchmark_tool', TOOL)

@@ -75,8 +75,8 @@ def fake_frames(target: str, method: str):
 
 def write_video(path: str, frames) -> None:
     os.makedirs(osp.dirname(path), exist_ok=True)
-    w = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), 8,
-                        (SIZE, SIZE))
+    h, w = frames[0].shape[:2]
+    w = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), 8, (w, h))
     assert w.isOpened(), path
     for f in frames:
         w.write(f)

@@ -83,6 +83,9 @@ def parse_args(argv=None):
     p.add_argument('--threads', type=int, default=None,
                    help='torch CPU threads (torch.set_num_threads). '
                    'Defaults to torch\'s choice')
+    p.add_argument('--phases', nargs='+', choices=['train', 'infer'],
+                   default=['train', 'infer'],
+                   help='what to time. Defaults to both')
     p.add_argument('--no-memory', action='store_true',
                    help='skip the peak-memory pass')
     p.add_argument('--out', default=None,
@@ -115,7 +118,7 @@ def parse_args(argv=None):
 def _device(name):
     import torch
     if name is None:
-        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+        name = 'cuda' if torch.cuda.is_available() else 'cpu'
     try:
         device = torch.device(name)
     except RuntimeError as e:
@@ -124,6 +127,9 @@ def _device(name):
         raise ValueError(f'--device {name}: CUDA is not available here')
     if device.type not in ('cpu', 'cuda'):
         raise ValueError(f'--device must be cpu or cuda[:N], got {name!r}')
+    if device.type == 'cuda' and device.index is None:
+        # some torch.cuda calls (memory stats) want an explicit index
+        device = torch.device('cuda', torch.cuda.current_device())
     return device
 
 
@@ -243,7 +249,8 @@ def main(argv=None):
     timings = B.benchmark_models(
         models, wrappers, batch, batch_size, amp_dtype=amp_dtype,
         warmup=warmup, repeats=args.repeats, iters=args.iters,
-        infer_mode=args.infer_mode, memory=False)
+        infer_mode=args.infer_mode, memory=False,
+        train='train' in args.phases, infer='infer' in args.phases)
     pre = None
     if isinstance(getattr(model, 'data_preprocessor', None),
                   torch.nn.Module):
@@ -270,8 +277,9 @@ def main(argv=None):
     wn = {}
     if data['status'] == 'measured':
         per = data['img_s_per_worker']
-        wn = dict(measured_train=B.workers_needed(
-            timings['train']['model']['img_s'], per),
+        train_img_s = timings.get('train', {}).get('model', {}).get('img_s')
+        wn = dict(measured_train=train_img_s and B.workers_needed(
+            train_img_s, per),
                   gpu_train_aim=B.workers_needed(B.GPU_TRAIN_AIM, per),
                   gpu_train_aim_img_s=B.GPU_TRAIN_AIM)
     ref_desc = 'none' if reference is None else (
@@ -284,6 +292,7 @@ def main(argv=None):
                      compile=args.compile, warmup=warmup,
                      repeats=args.repeats, iters=args.iters,
                      infer_mode=args.infer_mode, collate_fn=collate_name,
+                     phases=list(args.phases),
                      pin_memory=pin, seed=args.seed,
                      optimizer=type(wrappers['model'].optimizer).__name__,
                      optim_wrapper=type(wrappers['model']).__name__),

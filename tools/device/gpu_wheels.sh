@@ -18,5 +18,6 @@ python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
   pycocotools==2.0.11 regex ftfy addict yapf termcolor yacs tabulate portalocker \
   mat4py modelindex model-index ordered-set platformdirs prettytable wcwidth \
   importlib-metadata==8.7.0
-python3 -m pip wheel -q --no-deps -w "$dir" fvcore==0.1.5.post20221221 iopath==0.1.10
+python3 -m pip wheel -q --no-deps -w "$dir" fvcore==0.1.5.post20221221 iopath==0.1.10 \
+  grad-cam==1.5.7 ttach==0.0.3
 ls "$dir" | wc -l

@@ -19,8 +19,13 @@ def _latest_metrics(work_dir: str) -> dict:
              == osp.basename(f)]
     if not files:
         raise FileNotFoundError(f'no test metrics JSON under {work_dir}')
+    # mmengine's <timestamp>.json is JSON lines: merge them (later wins)
+    merged = {}
     with open(files[-1]) as f:
-        return json.load(f)
+        for line in f:
+            if line.strip():
+                merged.update(json.loads(line))
+    return merged
 
 
 def bootstrap_auc(pred_file: str, n: int = 1000, seed: int = 0):

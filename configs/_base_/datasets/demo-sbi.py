@@ -31,6 +31,7 @@ test_pipeline = [
 
 train_dataloader = dict(
     batch_size=32,
+    collate_fn=dict(type='default_collate'),  # one stacked batch tensor
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
@@ -40,6 +41,7 @@ train_dataloader = dict(
                  pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=32,
+    collate_fn=dict(type='default_collate'),  # one stacked batch tensor
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
@@ -48,6 +50,7 @@ val_dataloader = dict(
                  test_mode=True))
 test_dataloader = dict(
     batch_size=32,
+    collate_fn=dict(type='default_collate'),  # one stacked batch tensor
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),

@@ -5,6 +5,8 @@ dataset_type = 'FaceForgeryDataset'
 data_root = 'data/ffpp/c40'
 img_size = 224
 
+# FoCus trains with labels only; the multi-task configs load the map targets
+# through LoadManipulationMask (FoCusDataPreprocessor drops masks in training).
 train_pipeline = [
     dict(type='LoadFace'),
     dict(type='LoadManipulationMask'),
@@ -21,6 +23,7 @@ test_pipeline = [
 
 train_dataloader = dict(
     batch_size=16,  # x 8 GPUs = 128 (the paper's batch)
+    collate_fn=dict(type='default_collate'),  # one stacked batch tensor
     num_workers=8,
     persistent_workers=True,
     pin_memory=True,
@@ -29,6 +32,7 @@ train_dataloader = dict(
                  ann_file='train.json', pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=64,
+    collate_fn=dict(type='default_collate'),  # one stacked batch tensor
     num_workers=8,
     persistent_workers=True,
     pin_memory=True,
@@ -38,6 +42,7 @@ val_dataloader = dict(
                  test_mode=True))
 test_dataloader = dict(
     batch_size=64,
+    collate_fn=dict(type='default_collate'),  # one stacked batch tensor
     num_workers=8,
     persistent_workers=True,
     pin_memory=True,

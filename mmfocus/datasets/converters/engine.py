@@ -4,12 +4,14 @@
 A dataset reader (e.g. :mod:`.ffpp`) lists the videos as
 :class:`VideoTask` s; :func:`convert_videos` does the rest:
 
-1. per video (in a process pool, one shard of the list): sample frames
-   evenly (:func:`~.video.sample_indices`; a fake uses the frame count of
-   its real twin so both give the same indices), detect the largest face
-   offline, crop it (margin, size), crop the manipulation mask with the same
-   affine when the dataset has one, and write the crops atomically under
-   ``frames/<folder>/<video>/<frame>.png`` (``masks/...`` for masks);
+1. per video (in a process pool, one shard of the list; a video may also be
+   a folder of frame images): sample frames evenly
+   (:func:`~.video.sample_indices`; a fake uses the frame count of its real
+   twin so both give the same indices), detect the faces offline (their
+   number per frame is recorded), crop the largest one (margin, size), crop
+   the manipulation mask with the same affine when the dataset has one, and
+   write the crops atomically under ``frames/<folder>/<video>/<frame>.png``
+   (``masks/...`` for masks);
 2. write the video's record ``records/<folder>/<video>.json`` last and
    atomically: it is the "done" marker, so a second run skips finished
    videos (and redoes a video whose source file changed);
@@ -18,11 +20,13 @@ A dataset reader (e.g. :mod:`.ffpp`) lists the videos as
    BaseDataset format, read by
    :class:`~mmfocus.datasets.FaceForgeryDataset`) and ``report.json``
    (corrupt videos, frames without a face, videos with too few faces,
-   videos missing from the download).
+   videos left out because a frame does not show exactly one face when the
+   task asks for single-face videos, videos missing from the download).
 
 All paths in the outputs are relative to the output folder, so the folder
 can be moved.
 """
+import hashlib
 import json
 import multiprocessing as mp
 import os
@@ -38,11 +42,11 @@ import numpy as np
 from mmfocus.utils.io import atomic_save_image, atomic_write, \
     atomic_write_json
 from .crops import crop_frame, crop_mask, largest_face
-from .video import (VideoReadError, probe_frame_count, read_frames,
-                    sample_indices)
+from .video import (VideoReadError, list_frame_files, probe_frame_count,
+                    read_frames, sample_indices)
 
 SPLITS = ('train', 'val', 'test')
-RECORD_VERSION = 1
+RECORD_VERSION = 2  # 2: per-frame face counts (``face_counts``)
 SETTINGS_FILE = 'settings.json'
 REPORT_FILE = 'report.json'
 #: dlib HOG + 68 landmarks; frames are downscaled to 640 px for the HOG
@@ -75,6 +79,12 @@ class VideoTask:
             frame index. Defaults to None.
         extra (dict): Fields copied into every annotation entry of the
             video (e.g. FF++'s target and source ids). Defaults to {}.
+        single_face (bool): Keep the video in the annotation only when the
+            detector found exactly one face in every decoded sampled frame
+            (DFDC's single-subject test protocol); otherwise it is left out
+            and listed under ``not_single_face`` in the report. Applied when
+            the annotations are written, so it never forces a video to be
+            converted again. Defaults to False.
     """
     folder: str
     name: str
@@ -86,6 +96,7 @@ class VideoTask:
     mask_path: Optional[str] = None
     pair: Optional[str] = None
     extra: Dict = field(default_factory=dict)
+    single_face: bool = False
 
     @property
     def key(self) -> str:
@@ -172,6 +183,14 @@ def _file_sig(path: Optional[str]) -> Optional[dict]:
     if not path:
         return None
     try:
+        if osp.isdir(path):  # an image sequence: every frame file
+            files = [(osp.basename(p), os.stat(p))
+                     for p in list_frame_files(path)]
+            listing = json.dumps([[n, int(st.st_size), int(st.st_mtime_ns)]
+                                  for n, st in files]).encode()
+            return dict(frames=len(files),
+                        size=int(sum(st.st_size for _, st in files)),
+                        listing_sha1=hashlib.sha1(listing).hexdigest())
         st = os.stat(path)
     except OSError:
         return None
@@ -234,8 +253,9 @@ def process_video(task: VideoTask, out_dir: str, settings: ConvertSettings,
                       ignore_errors=True)
     rec = dict(version=RECORD_VERSION, key=task.key, label=task.label,
                status='ok', error=None, num_frames=None, indices=[],
-               frames=[], no_face=[], unreadable=[], beyond_end=[],
-               mask_missing=[], mask_error=None, sources=sources)
+               frames=[], no_face=[], face_counts=[], unreadable=[],
+               beyond_end=[], mask_missing=[], mask_error=None,
+               sources=sources)
     try:
         num_frames = probe_frame_count(task.path)
         rec['num_frames'] = num_frames
@@ -272,7 +292,9 @@ def process_video(task: VideoTask, out_dir: str, settings: ConvertSettings,
             rec['mask_error'] = str(e)
     for idx in sorted(frames):
         img = frames[idx]
-        face = largest_face(detector.detect(img))
+        faces = detector.detect(img)
+        rec['face_counts'].append([idx, len(faces)])
+        face = largest_face(faces)
         if face is None:
             rec['no_face'].append(idx)
             continue
@@ -372,11 +394,12 @@ def merge_records(tasks: Sequence[VideoTask], out_dir: str, metainfo: dict,
     }
     present = [s for s in SPLITS if any(t.split == s for t in tasks)]
     data = {s: [] for s in present}
-    stats = {s: dict(videos=0, real_frames=0, fake_frames=0, entries=0)
-             for s in present}
+    stats = {s: dict(videos=0, real_frames=0, fake_frames=0, entries=0,
+                     excluded=0) for s in present}
     report = dict(
         corrupt={}, truncated={}, beyond_end={}, few_faces={}, no_face={},
-        mask_problems={}, unpaired={}, missing=sorted(missing))
+        mask_problems={}, unpaired={}, not_single_face={},
+        missing=sorted(missing))
     totals = dict(videos=len(tasks), ok=0, truncated=0, corrupt=0,
                   frames_sampled=0, faces=0, no_face_frames=0,
                   unreadable_frames=0, beyond_end_frames=0, masks=0,
@@ -407,6 +430,12 @@ def merge_records(tasks: Sequence[VideoTask], out_dir: str, metainfo: dict,
             report['mask_problems'][task.key] = dict(
                 error=rec['mask_error'], frames=rec['mask_missing'])
         st = stats[task.split]
+        if task.single_face and rec['status'] != 'corrupt':
+            counts = {str(i): n for i, n in rec['face_counts'] if n != 1}
+            if counts:  # frame index -> faces found there
+                report['not_single_face'][task.key] = counts
+                st['excluded'] += 1
+                continue
         st['videos'] += 1
         twin = real_frames.get(task.pair, {}) if task.pair else {}
         repeat = real_oversample if (task.label == 0
@@ -435,6 +464,7 @@ def merge_records(tasks: Sequence[VideoTask], out_dir: str, metainfo: dict,
                      _dump_ann(meta, data[split]).encode())
     totals['missing_videos'] = len(missing)
     totals['few_face_videos'] = len(report['few_faces'])
+    totals['not_single_face_videos'] = len(report['not_single_face'])
     full = dict(dataset=metainfo.get('dataset'), min_faces=min_faces,
                 summary=totals, splits=stats, **report)
     atomic_write_json(osp.join(out_dir, REPORT_FILE), full)
@@ -651,12 +681,18 @@ def format_summary(summary: dict) -> str:
         f"{tot['frames_sampled']} sampled frames, {tot['no_face_frames']} "
         f"frame(s) without a face, {tot['masks']} masks")
     for split, st in rep['splits'].items():
-        lines.append(f"  {split:5s}: {st['videos']} videos, "
+        left_out = (f" ({st['excluded']} left out)"
+                    if st.get('excluded') else '')
+        lines.append(f"  {split:5s}: {st['videos']} videos{left_out}, "
                      f"{st['real_frames']} real + {st['fake_frames']} fake "
                      f"frames -> {st['entries']} entries")
     if tot['few_face_videos']:
         lines.append(f"  {tot['few_face_videos']} video(s) with fewer than "
                      f"{rep['min_faces']} faces (see report.json)")
+    if tot.get('not_single_face_videos'):
+        lines.append(f"  {tot['not_single_face_videos']} video(s) left out "
+                     f"of the annotations: not exactly one face in every "
+                     f"sampled frame (see report.json, not_single_face)")
     if tot['missing_videos']:
         lines.append(f"  {tot['missing_videos']} video(s) of the splits "
                      f"missing from the download (see report.json)")

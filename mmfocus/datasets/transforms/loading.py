@@ -1,5 +1,6 @@
 # Copyright (c) mmfocus contributors.
 """Loading face crops and their manipulation masks."""
+import warnings
 from typing import Optional
 
 import cv2
@@ -39,7 +40,10 @@ class LoadManipulationMask(BaseTransform):
     """Load the ground-truth (or target) manipulation mask as float [0, 1].
 
     A sample without ``mask_path`` gets all zeros (a real face, or a fake
-    whose dataset has no masks, when ``zeros_if_missing``).
+    whose dataset has no masks, when ``zeros_if_missing``). A mask of
+    another size than its face is resized bilinearly to the face, with a
+    warning naming the file. A ``mask_path`` whose file is missing or
+    unreadable raises an error naming the file.
 
     **Required Keys:** ``img_shape``, optional ``mask_path``
 
@@ -62,6 +66,11 @@ class LoadManipulationMask(BaseTransform):
             scale = 65535. if mask.dtype == np.uint16 else 255.
             mask = mask.astype(np.float32) / scale
             if mask.shape != (h, w):
+                warnings.warn(
+                    f'manipulation mask {path} is {mask.shape[1]}x'
+                    f'{mask.shape[0]} but its face '
+                    f'{results.get("img_path", "")} is {w}x{h}; resized '
+                    'bilinearly')
                 mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_LINEAR)
             results['has_mask'] = True
         else:

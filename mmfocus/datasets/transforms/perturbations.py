@@ -13,8 +13,13 @@ What each type computes is in
   256 px multiples.
 * ``compression``: the original re-encodes the whole video with
   ``ffmpeg -crf``; here one image goes through an H.264 (libx264, yuv420p)
-  round trip with PyAV or the ``ffmpeg`` binary, else (``backend='auto'``,
-  with a warning; or ``backend='jpeg'``) JPEG at :data:`CRF_TO_JPEG_QUALITY`.
+  round trip: encoded as a one-frame video at that CRF and decoded back,
+  in memory with PyAV (``pip install av``; its wheels ship libx264), or
+  with the ``ffmpeg`` binary; only when neither is there (``backend=
+  'auto'``, with a warning; or ``backend='jpeg'``) JPEG at
+  :data:`CRF_TO_JPEG_QUALITY` stands in. The single frame is an I-frame:
+  x264 codes it with its I-frame quantiser, a little finer than the P/B
+  frames that make up most of a re-encoded video at the same CRF.
 * Values are clipped to [0, 255] before the ``uint8`` cast (the original
   casts directly; identical wherever the original stays in range).
 """
@@ -24,6 +29,7 @@ import subprocess
 import tempfile
 import warnings
 import zlib
+from fractions import Fraction
 from typing import Optional
 
 import cv2
@@ -131,9 +137,11 @@ def pixelation(img: np.ndarray, param: int) -> np.ndarray:
 
 
 def _have_pyav() -> bool:
+    """PyAV is importable and has the libx264 encoder."""
     try:
-        import av  # noqa: F401
-    except ImportError:
+        import av
+        av.codec.Codec('libx264', 'w')
+    except Exception:  # noqa: BLE001 - ImportError, or no libx264 in av
         return False
     return True
 
@@ -149,7 +157,8 @@ def resolve_compression_backend(backend: str = 'auto') -> str:
                          f'or jpeg, got {backend!r}')
     if backend == 'pyav' and not _have_pyav():
         raise RuntimeError('compression backend pyav requested but PyAV '
-                           '(`import av`) is not installed')
+                           '(`import av`, with the libx264 encoder) is not '
+                           'installed: pip install av')
     if backend == 'ffmpeg' and shutil.which('ffmpeg') is None:
         raise RuntimeError('compression backend ffmpeg requested but no '
                            '`ffmpeg` binary is on PATH')
@@ -168,23 +177,29 @@ def _pad_even(img: np.ndarray) -> np.ndarray:
 
 
 def _h264_pyav(img: np.ndarray, crf: int) -> np.ndarray:
+    """libx264 (yuv420p, CRF ``crf``) encode of one frame and its decode,
+    in memory (PyAV codec contexts, no container, no temporary file)."""
     import av
     h, w = img.shape[:2]
-    with tempfile.TemporaryDirectory() as tmp:
-        path = osp.join(tmp, 'frame.mp4')
-        with av.open(path, 'w') as out:
-            stream = out.add_stream('libx264', rate=25)
-            stream.width, stream.height = img.shape[1], img.shape[0]
-            stream.pix_fmt = 'yuv420p'
-            stream.options = {'crf': str(crf)}
-            frame = av.VideoFrame.from_ndarray(img, format='bgr24')
-            for packet in stream.encode(frame):
-                out.mux(packet)
-            for packet in stream.encode():
-                out.mux(packet)
-        with av.open(path) as inp:
-            dec = next(inp.decode(video=0)).to_ndarray(format='bgr24')
-    return dec[:h, :w]
+    enc = av.CodecContext.create('libx264', 'w')
+    enc.width, enc.height = w, h
+    enc.pix_fmt = 'yuv420p'
+    enc.time_base = Fraction(1, 25)
+    enc.options = {'crf': str(crf)}
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img),
+                                       format='bgr24').reformat(
+                                           format='yuv420p')
+    frame.pts = 0
+    packets = list(enc.encode(frame)) + list(enc.encode(None))
+    dec = av.CodecContext.create('h264', 'r')
+    decoded = []
+    for packet in packets:
+        decoded += dec.decode(packet)
+    decoded += dec.decode(None)
+    if not decoded:
+        raise RuntimeError(f'libx264 (PyAV) returned no frame for a '
+                           f'{w}x{h} image at CRF {crf}')
+    return decoded[0].to_ndarray(format='bgr24')[:h, :w]
 
 
 def _h264_ffmpeg(img: np.ndarray, crf: int) -> np.ndarray:
@@ -218,10 +233,12 @@ def video_compression(img: np.ndarray, param: int,
         backend (str): ``'pyav'``, ``'ffmpeg'`` or ``'jpeg'`` (resolved,
             see :func:`resolve_compression_backend`).
     """
+    h, w = img.shape[:2]  # yuv420p needs even sides: pad, then crop back
     if backend == 'pyav':
-        return _h264_pyav(_pad_even(img), param)
+        return np.ascontiguousarray(_h264_pyav(_pad_even(img), param)[:h, :w])
     if backend == 'ffmpeg':
-        return _h264_ffmpeg(_pad_even(img), param)
+        return np.ascontiguousarray(
+            _h264_ffmpeg(_pad_even(img), param)[:h, :w])
     if backend != 'jpeg':
         raise ValueError(f'unresolved compression backend {backend!r}')
     quality = CRF_TO_JPEG_QUALITY.get(int(param), max(1, 100 - 2 * int(param)))
@@ -287,7 +304,8 @@ class DeeperForensicsPerturbation(BaseTransform):
                 compression_backend)
             if self.backend == 'jpeg' and compression_backend == 'auto':
                 warnings.warn(
-                    'neither PyAV nor an ffmpeg binary is available: '
+                    'neither PyAV (pip install av) nor an ffmpeg binary '
+                    'is available: '
                     f'compression CRF {self.param} is approximated by JPEG '
                     f'quality {CRF_TO_JPEG_QUALITY[self.param]} (see '
                     'docs/en/user_guides/robustness.md)')

@@ -151,6 +151,32 @@ class FoCus(BaseModel):
                 out['branch'][a]['tokens'], out['branch'][b]['tokens'])
         return out
 
+    def extract_pre_logits(self, inputs) -> torch.Tensor:
+        """The feature the prediction head takes, ``(B, D)``.
+
+        With CL: the fused token feature (fusion block, norm, token
+        average) that the CL neck's linear head classifies. Without CL:
+        each branch's CAR-head input ``F'`` max-pooled over space
+        (``(B, num_classes * k)``, the values the logits average),
+        concatenated over branches. The counterpart of mmpretrain's
+        ``extract_feat(inputs, stage='pre_logits')``; used by the t-SNE
+        plot (:mod:`mmfocus.visualization.tsne`).
+        """
+        if self.cl_neck is None:
+            feats = self.extract_feat(inputs)
+            return torch.cat([
+                f['feat'].float().flatten(-2).amax(-1)
+                for f in feats['branch'].values()
+            ], dim=1)
+        captured = []
+        handle = self.cl_neck.head.register_forward_hook(
+            lambda mod, args, out: captured.append(args[0]))
+        try:
+            self.extract_feat(inputs)
+        finally:
+            handle.remove()
+        return captured[0].float()
+
     def _scores(self, feats: dict) -> torch.Tensor:
         if 'fused_logits' in feats:
             return feats['fused_logits'].float().softmax(dim=-1)
@@ -222,7 +248,7 @@ class FoCus(BaseModel):
             else:
                 c = torch.full((m2.shape[0], ), target_class,
                                device=m2.device, dtype=torch.long)
-            maps.append(m2[torch.arange(m2.shape[0]), c])
+            maps.append(m2[torch.arange(m2.shape[0], device=m2.device), c])
         if len(maps) == 1:
             return maps[0]
         if 'token_mask' in feats:
@@ -247,8 +273,11 @@ class FoCus(BaseModel):
             self.manipulation_maps(feats, target_class=1)[:, None], **up)
         if data_samples is None:
             data_samples = [DataSample() for _ in range(scores.shape[0])]
+        # one device->host copy for the batch (set_pred_label would call
+        # .item() on a device tensor per sample: one sync each)
+        labels = scores.argmax(-1).cpu()
         for i, ds in enumerate(data_samples):
-            ds.set_pred_score(scores[i]).set_pred_label(scores[i].argmax())
+            ds.set_pred_score(scores[i]).set_pred_label(labels[i])
             ds.set_field(maps[i, 0].clamp(0, 1), 'pred_map', dtype=torch.Tensor)
             ds.set_field(maps_fake[i, 0].clamp(0, 1), 'pred_map_fake',
                          dtype=torch.Tensor)

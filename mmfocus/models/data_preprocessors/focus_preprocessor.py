@@ -24,7 +24,13 @@ class FoCusDataPreprocessor(ImgDataPreprocessor):
         to_rgb (bool): Input images are BGR (cv2); convert. Defaults to True.
         sobel_mode (str): ``'magnitude'``, ``'x'`` or ``'y'``.
             Defaults to ``'magnitude'``.
-        non_blocking (bool): Defaults to False.
+        non_blocking (bool): Asynchronous host-to-device copies (pinned
+            loader memory makes them truly asynchronous). Defaults to True.
+        train_masks (bool): Keep ``gt_mask`` in the data samples during
+            training. FoCus trains with labels only, so by default the masks
+            are dropped before the copy to the device (they are used by
+            validation/test map metrics, where they are kept). Defaults to
+            False.
 
     Returns (from ``forward``):
         dict: ``inputs`` = ``{modality: (B, 3, H, W) float}``,
@@ -37,12 +43,14 @@ class FoCusDataPreprocessor(ImgDataPreprocessor):
                  std: Sequence[float] = (58.395, 57.12, 57.375),
                  to_rgb: bool = True,
                  sobel_mode: str = 'magnitude',
-                 non_blocking: Optional[bool] = False) -> None:
+                 non_blocking: Optional[bool] = True,
+                 train_masks: bool = False) -> None:
         super().__init__(mean=None, std=None, bgr_to_rgb=False,
                          non_blocking=non_blocking)
         from mmfocus.models.utils.modality import ModalityFilter
         self.modalities = tuple(dict.fromkeys(modalities))
         self.to_rgb = to_rgb
+        self.train_masks = train_masks
         self.register_buffer('mean', torch.tensor(mean).view(-1, 1, 1), False)
         self.register_buffer('std', torch.tensor(std).view(-1, 1, 1), False)
         self.filters = torch.nn.ModuleDict({
@@ -51,6 +59,10 @@ class FoCusDataPreprocessor(ImgDataPreprocessor):
         })
 
     def forward(self, data: dict, training: bool = False) -> dict:
+        if training and not self.train_masks:
+            for ds in data.get('data_samples') or ():
+                if 'gt_mask' in ds:
+                    del ds.gt_mask
         data = self.cast_data(data)
         inputs = data['inputs']
         if isinstance(inputs, (list, tuple)):

@@ -145,6 +145,17 @@ class MultiTaskDetector(BaseModel):
             feats = (feats, )
         return tuple(feats)
 
+    def extract_pre_logits(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The feature the classification head takes: the pooled backbone
+        output ``(B, cls_in_channels)`` (before dropout and ``fc``).
+
+        The counterpart of mmpretrain's ``extract_feat(inputs,
+        stage='pre_logits')``; used by the t-SNE plot
+        (:mod:`mmfocus.visualization.tsne`).
+        """
+        feats = self.extract_feat(inputs)
+        return feats[self.cls_in_index].float().mean((2, 3))
+
     def _heads(self, inputs: torch.Tensor):
         feats = self.extract_feat(inputs)
         pooled = feats[self.cls_in_index].float().mean((2, 3))

@@ -1,0 +1,136 @@
+# Copyright (c) mmfocus contributors.
+"""Markdown / JSON tables of the map protocol (paper layout)."""
+import math
+from typing import Any, Dict, List, Optional, Sequence
+
+# map-quality columns: (metric key of MapQualityMetric, header, digits)
+MAP_QUALITY_COLUMNS = (
+    ('paired_auc', 'paired map-AUC', 3),
+    ('pixel_auc', 'pixel AUC', 3),
+    ('iou@{thr}', 'IoU@{thr}', 3),
+    ('pointing_game', 'pointing game', 3),
+    ('num_fakes', 'fakes', 0),
+    ('num_pairs', 'pairs', 0),
+)
+PRIOR_ROWS = (('prior_mean_mask', 'position prior: mean test mask'),
+              ('prior_gaussian', 'position prior: centred Gaussian'))
+
+
+def finite_or_none(obj: Any) -> Any:
+    """``obj`` with every non-finite float replaced by None (strict JSON)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite_or_none(v) for v in obj]
+    return obj
+
+
+def fmt(value: Optional[float], digits: int) -> str:
+    """A table cell: ``value`` with ``digits`` decimals, ``nan`` for a
+    missing or undefined number."""
+    if value is None or (isinstance(value, float) and not math.isfinite(
+            value)):
+        return 'nan'
+    return f'{value:.{digits}f}'
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]],
+                   align: Optional[Sequence[str]] = None) -> str:
+    """A GitHub-flavoured Markdown table (``|`` in cells escaped)."""
+
+    def cell(x):
+        return str(x).replace('|', '\\|')
+
+    align = align or ['---'] * len(header)
+    lines = ['| ' + ' | '.join(cell(h) for h in header) + ' |',
+             '|' + '|'.join(align) + '|']
+    lines += ['| ' + ' | '.join(cell(c) for c in r) + ' |' for r in rows]
+    return '\n'.join(lines)
+
+
+def results_markdown(results: Dict) -> str:
+    """The results table (rows: map sources; columns: in-dataset Acc/AUC,
+    then the cross-dataset AUCs) of :meth:`MapProtocol.collect_results`."""
+    ind = results['in_dataset']
+    header = ['Map source', f'{ind} Acc', f'{ind} AUC'] + [
+        f'{c} AUC' for c in results['cross_datasets']
+    ]
+    rows, notes = [], []
+    for r in results['rows']:
+        if r.get('status'):
+            cells = [r['status']] + ['n/a'] * (len(header) - 2)
+            notes.append(f'- {r["label"]}: {r["status"]}')
+        else:
+            t = r['in_dataset']
+            cells = ([t['status']] * 2 if t.get('status') else
+                     [fmt(t['acc'], 2), fmt(t['auc'], 2)])
+            for c in results['cross_datasets']:
+                x = r['cross'][c]
+                cells.append(x['status'] if x.get('status') else fmt(
+                    x['auc'], 2))
+        rows.append([r['label']] + cells)
+    text = [f'# {results["title"]}', '']
+    if results.get('description'):
+        text += [results['description'], '']
+    text += [markdown_table(header, rows,
+                            [':---'] + ['---:'] * (len(header) - 1)), '']
+    text += [
+        'Acc and AUC in percent, frame level (ForgeryMetric). Cross-dataset '
+        'columns are AUC of the same checkpoints on the other test sets; '
+        '"n/a (not configured)" means the protocol spec names no such set, '
+        '"n/a (not found: ...)" that its annotation file is missing.', ''
+    ]
+    text += [f'- training: {results["training"]}',
+             f'- spec: `{results["spec"]}`',
+             f'- work dir: `{results["work_dir"]}`']
+    if notes:
+        text += ['', 'Not run:'] + notes
+    return '\n'.join(text) + '\n'
+
+
+def map_quality_markdown(quality: Dict) -> str:
+    """The map-quality table of :meth:`MapProtocol.collect_map_quality`:
+    rows = map sources, then the position-prior baselines."""
+    thr = quality['iou_thr']
+    cols = [(k.format(thr=f'{thr:g}'), h.format(thr=f'{thr:g}'), d)
+            for k, h, d in MAP_QUALITY_COLUMNS]
+    header = ['Map source'] + [h for _, h, _ in cols]
+    rows: List[List[str]] = []
+    for r in quality['rows']:
+        if r.get('status'):
+            rows.append([r['label'], r['status']] + ['n/a'] *
+                        (len(cols) - 1))
+        else:
+            rows.append([r['label']] +
+                        [fmt(r['metrics'].get(k), d) for k, _, d in cols])
+    for key, label in PRIOR_ROWS:
+        m = quality['priors'].get(key)
+        if m is None:
+            continue
+        rows.append([f'*{label}*'] + [fmt(m.get(k), d) for k, _, d in cols])
+    text = [f'# {quality["title"]}', '']
+    if quality.get('description'):
+        text += [quality['description'], '']
+    text += [markdown_table(header, rows,
+                            [':---'] + ['---:'] * (len(header) - 1)), '']
+    text += [
+        'Measured against the true masks of `' + quality['ann_file'] +
+        '` (fakes with a non-empty mask > ' + f'{quality["mask_thr"]:g}' +
+        ', maps and masks at ' + 'x'.join(map(str, quality['map_size'])) +
+        '; MapQualityMetric). Lead with **paired map-AUC**: inside the true '
+        'mask, the fake\'s map against the same pixels of its real twin\'s '
+        'map; a position prior scores 0.5. Pixel AUC, IoU and the pointing '
+        'game mean something only beside the position-prior rows (*italic*'
+        '), which never look at the face. Real twins\' maps: the model\'s '
+        'map of the real frame for model-based sources; all zeros for '
+        'comparison sources (the real frame compared with itself, as its '
+        'training target) and for annotation masks.', ''
+    ]
+    if quality.get('no_map'):
+        text += ['No map (not in this table): ' +
+                 ', '.join(quality['no_map']) + '.', '']
+    text += [f'- spec: `{quality["spec"]}`',
+             f'- work dir: `{quality["work_dir"]}`']
+    return '\n'.join(text) + '\n'

@@ -1,0 +1,314 @@
+"""tools/report.py on the work dir of a tiny tools/test.py run, and the page
+loaded in a real headless Chromium (Debian's ``chromium``; install it with
+``bash tools/setup_browser.sh``): no console error, the right number of
+gallery items after the page's JS ran, sorting / filtering, a screenshot."""
+import glob
+import json
+import os
+import os.path as osp
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CFG = osp.join(ROOT, 'tests', 'data', 'focus_tiny.py')
+DOC = osp.join(ROOT, 'docs', 'en', 'useful_tools', 'report.md')
+CHROMIUM = os.environ.get('MMFOCUS_CHROMIUM') or shutil.which('chromium') \
+    or shutil.which('chromium-browser')
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason='chromium not installed (Debian: run '
+    '`bash tools/setup_browser.sh` as root, or set MMFOCUS_CHROMIUM)')
+
+
+def _env():
+    env = dict(os.environ)
+    env['PYTHONPATH'] = ROOT
+    env['CUDA_VISIBLE_DEVICES'] = ''
+    env['OMP_NUM_THREADS'] = '1'
+    env.pop('MMFOCUS_DEBUG', None)
+    return env
+
+
+def run_tool(args, check=True):
+    proc = subprocess.run([sys.executable] + args, cwd=ROOT, env=_env(),
+                          capture_output=True, text=True, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(f'{args} failed ({proc.returncode}):\n'
+                             f'{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}')
+    return proc
+
+
+def doc_commands(tool):
+    """``(args, comment)`` of every ``python <tool>`` command of the doc
+    page, in order."""
+    text = open(DOC, encoding='utf-8').read()
+    cmds = []
+    for block in re.findall(r'```bash\n(.*?)```', text, flags=re.S):
+        for line in block.replace('\\\n', ' ').splitlines():
+            cmd, _, comment = line.strip().partition('#')
+            words = shlex.split(cmd)
+            if words[:2] == ['python', tool]:
+                cmds.append((words[2:], comment.strip()))
+    return cmds
+
+
+def _in_tmp(args, tmp):
+    """The doc's ``work_dirs/...`` paths moved under ``tmp``."""
+    return [osp.join(tmp, a[len('work_dirs/'):])
+            if a.startswith('work_dirs/') else a for a in args]
+
+
+@pytest.fixture(scope='module')
+def tmp_root(tmp_path_factory):
+    return str(tmp_path_factory.mktemp('report'))
+
+
+@pytest.fixture(scope='module')
+def test_run(tiny_demo_data, tmp_root):
+    """The doc's tools/test.py command, run on the tiny FoCus (random
+    weights) and the tiny demo data: metrics log, maps, predictions."""
+    from mmfocus.apis import init_model
+    torch.manual_seed(0)
+    ckpt = osp.join(tmp_root, 'tiny.pth')
+    torch.save({'meta': {}, 'state_dict': init_model(CFG).state_dict()},
+               ckpt)
+    [(args, _)] = doc_commands('tools/test.py')
+    assert args[:2] == ['configs/focus/vit-demo_demo-sbi.py',
+                        'checkpoints/focus_vit-demo_demo-sbi.pth']
+    args = [CFG, ckpt] + _in_tmp(args[2:], tmp_root)
+    run_tool(['tools/test.py'] + args + [
+        '--cfg-options',
+        f'test_dataloader.dataset.data_root={tiny_demo_data}'])
+    work = args[args.index('--work-dir') + 1]
+    assert args[args.index('--out') + 1] == osp.join(work, 'preds.json')
+    return work
+
+
+@pytest.fixture(scope='module')
+def doc_reports(test_run, tmp_root):
+    """The doc's tools/report.py commands, in order: the first as a user
+    runs it (a subprocess), the others through the tool's ``cli_main`` in
+    this process (the same code minus the imports)."""
+    results = []
+    for i, (args, comment) in enumerate(doc_commands('tools/report.py')):
+        args = _in_tmp(args, tmp_root)
+        if i == 0:
+            proc = run_tool(['tools/report.py'] + args, check=False)
+            results.append((args, comment, proc.returncode, proc.stdout,
+                            proc.stderr))
+        else:
+            results.append((args, comment) + _cli(args))
+    return results
+
+
+@pytest.fixture(scope='module')
+def report(doc_reports, test_run):
+    return osp.join(test_run, 'report.html')
+
+
+def test_doc_commands_run(doc_reports, test_run):
+    preds = json.load(open(osp.join(test_run, 'preds.json')))
+    assert len(doc_reports) == 4
+    for args, comment, rc, out, err in doc_reports:
+        if 'refused' in comment:
+            lines = err.strip().splitlines()
+            assert rc == 1 and len(lines) == 1, err
+            assert 'report.html' in lines[0] and '--overwrite' in lines[0]
+        else:
+            assert rc == 0, err[-3000:]
+            assert 'report written' in out
+    top = osp.join(test_run, 'top.html')
+    n = int(doc_reports[1][0][doc_reports[1][0].index('--max-items') + 1])
+    assert len(_items(open(top, encoding='utf-8').read())) == \
+        min(n, len(preds))
+    assert len(_items(open(osp.join(test_run, 'report.html'),
+                           encoding='utf-8').read())) == len(preds)
+
+
+def _items(html_text):
+    m = re.search(r'<script type="application/json" id="items-data">(.*?)'
+                  r'</script>', html_text, re.S)
+    return json.loads(m.group(1))
+
+
+def test_report_is_self_contained_and_complete(test_run, report):
+    text = open(report, encoding='utf-8').read()
+    preds = json.load(open(osp.join(test_run, 'preds.json')))
+    items = _items(text)
+    assert len(items) == len(preds) > 0
+    # every face has its ManipulationMapHook overlay, as data URIs
+    assert all(it['map'] and it['map'].startswith('data:image/jpeg;base64,')
+               for it in items)
+    assert all(it['face'].startswith('data:image/') for it in items)
+    by_path = {p['img_path']: p for p in preds}
+    for it in items:
+        p = by_path[it['path']]
+        assert it['score'] == p['fake_score'] and it['gt'] == p['gt_label']
+    # nothing is fetched: no URL in any src/href, and a CSP forbids it
+    assert not re.search(r'(src|href)\s*=\s*["\']?(https?:|//)', text)
+    assert "default-src 'none'" in text
+    # the metrics table holds the test run's metrics (mmengine's JSON log)
+    log = glob.glob(osp.join(test_run, '2*', '2*.json'))
+    assert len(log) == 1
+    metrics = json.loads(open(log[0]).read().strip().splitlines()[-1])
+    for key in ('forgery/auc', 'forgery/eer', 'map/paired_auc'):
+        assert f'<th>{key}</th><td class="v">{metrics[key]:.4f}</td>' in text
+    assert text.count('src="data:image/png;base64,') >= 2  # ROC + histogram
+
+
+def _cli(argv):
+    """tools/report.py's command line in this process (one-line errors
+    included): ``(exit code, stdout, stderr)``."""
+    import contextlib
+    import importlib.util
+    import io
+
+    from mmfocus.utils.cli import cli_main
+    spec = importlib.util.spec_from_file_location(
+        'report_tool', osp.join(ROOT, 'tools', 'report.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            cli_main(tool.main)(argv)
+            code = 0
+        except SystemExit as e:
+            code = e.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_report_options_and_refusals(test_run, report, tmp_path):
+    # a bounded gallery, spread over the score ranking
+    out = str(tmp_path / 'small.html')
+    assert _cli([test_run, '--out', out, '--max-items', '5'])[0] == 0
+    items = _items(open(out, encoding='utf-8').read())
+    scores = sorted(p['fake_score'] for p in
+                    json.load(open(osp.join(test_run, 'preds.json'))))
+    assert len(items) == 5
+    got = sorted(it['score'] for it in items)
+    assert got[0] == scores[0] and got[-1] == scores[-1]
+    # --overwrite replaces it
+    code, text, _ = _cli([test_run, '--out', out, '--overwrite'])
+    assert code == 0 and len(_items(open(out, encoding='utf-8').read())) \
+        == len(scores)
+    # a dir without predictions: one clear line
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    code, _, err = _cli([str(empty)])
+    lines = err.strip().splitlines()
+    assert code == 1 and len(lines) == 1
+    assert 'no predictions dump' in lines[0] and '--out' in lines[0]
+    # two dumps: ambiguous, the user must choose
+    shutil.copy(osp.join(test_run, 'preds.json'), empty / 'a.json')
+    shutil.copy(osp.join(test_run, 'preds.json'), empty / 'b.json')
+    code, _, err = _cli([str(empty)])
+    assert code == 1 and 'a.json' in err and '--preds' in err
+    # --preds chooses; no maps and no test log there: cards without maps,
+    # metrics computed from the predictions (checked against sklearn)
+    from sklearn.metrics import roc_auc_score
+    preds = json.load(open(empty / 'a.json'))
+    out = str(tmp_path / 'chosen.html')
+    code, _, err = _cli([str(empty), '--preds', str(empty / 'a.json'),
+                         '--out', out])
+    assert code == 0, err
+    text = open(out, encoding='utf-8').read()
+    assert all(it['map'] is None for it in _items(text))
+    assert 'computed from a.json' in text
+    auc = 100 * roc_auc_score([p['gt_label'] for p in preds],
+                              [p['fake_score'] for p in preds])
+    assert f'<th>forgery/auc</th><td class="v">{auc:.4f}</td>' in text
+    # --maps-dir and --metrics name the test run's files
+    [log] = glob.glob(osp.join(test_run, '2*', '2*.json'))
+    code, _, err = _cli([str(empty), '--preds', str(empty / 'a.json'),
+                         '--maps-dir', osp.join(test_run, 'maps', 'test'),
+                         '--metrics', log, '--out', out, '--overwrite'])
+    assert code == 0, err
+    text = open(out, encoding='utf-8').read()
+    assert all(it['map'] for it in _items(text)) and log in text
+
+
+# ---------------------------------------------------------------- browser
+
+def chromium(args, url, tmp_path):
+    """Run headless Chromium on ``url``; return ``(stdout, console lines)``.
+
+    Every page console message (``console.*``, uncaught exceptions, CSP
+    violations) is logged by ``--enable-logging=stderr`` as a ``CONSOLE``
+    line; the report itself never logs, so any such line is an error.
+    """
+    profile = tmp_path / f'profile{len(list(tmp_path.iterdir()))}'
+    cmd = [CHROMIUM, '--headless', '--no-sandbox', '--disable-gpu',
+           '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update',
+           '--disable-sync', f'--user-data-dir={profile}',
+           '--enable-logging=stderr', '--v=0'] + args + [url]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    console = [ln for ln in proc.stderr.splitlines()
+               if ':CONSOLE' in ln or 'Uncaught' in ln]
+    return proc.stdout, console
+
+
+def _url(path, fragment=''):
+    return 'file://' + osp.abspath(path) + fragment
+
+
+@needs_chromium
+def test_console_check_catches_page_errors(tmp_path):
+    """The console check is not vacuous: a broken page is caught."""
+    bad = tmp_path / 'bad.html'
+    bad.write_text('<html><body><script>notDefined();</script></body></html>')
+    _, console = chromium(['--dump-dom'], _url(bad), tmp_path)
+    assert any('Uncaught ReferenceError' in ln for ln in console), console
+
+
+@needs_chromium
+def test_report_in_headless_chromium(test_run, report, tmp_path):
+    preds = json.load(open(osp.join(test_run, 'preds.json')))
+    dom, console = chromium(['--dump-dom'], _url(report), tmp_path)
+    assert console == []
+    assert re.search(r'<body[^>]*data-ready="1"', dom)  # the JS ran through
+    cards = re.findall(r'<figure class="item[^"]*"[^>]*>', dom)
+    assert len(cards) == len(preds)
+    shown = [float(x) for x in re.findall(
+        r'<figure class="item[^"]*"[^>]*data-score="([^"]+)"', dom)]
+    assert shown == sorted(shown, reverse=True)  # default: score, high first
+    assert f'{len(preds)} of {len(preds)} shown' in dom
+
+    # filter + sort from the URL fragment: fakes only, low score first
+    dom, console = chromium(['--dump-dom'],
+                            _url(report, '#sort=score-asc&filter=fake'),
+                            tmp_path)
+    assert console == []
+    fakes = [p for p in preds if p['gt_label'] == 1]
+    shown = [float(x) for x in re.findall(
+        r'<figure class="item[^"]*"[^>]*data-score="([^"]+)"', dom)]
+    assert len(shown) == len(fakes) > 0
+    assert shown == sorted(p['fake_score'] for p in fakes)
+    cards = re.findall(r'<figure class="item([^"]*)"', dom)
+    assert all('gt-fake' in c for c in cards)
+
+    # errors filter agrees with the threshold rule
+    dom, _ = chromium(['--dump-dom'], _url(report, '#filter=errors'),
+                      tmp_path)
+    n_err = sum((p['fake_score'] > 0.5) != bool(p['gt_label'])
+                for p in preds)
+    assert len(re.findall(r'<figure class="item', dom)) == n_err
+
+    # a screenshot: a real, non-blank rendering
+    shot = tmp_path / 'shot.png'
+    _, console = chromium([f'--screenshot={shot}', '--window-size=1200,1600',
+                           '--hide-scrollbars'], _url(report), tmp_path)
+    assert console == []
+    img = cv2.imread(str(shot))
+    assert img is not None and img.shape[:2] == (1600, 1200)
+    assert img.std() > 20
+    assert len(np.unique(img.reshape(-1, 3), axis=0)) > 500  # plots, faces

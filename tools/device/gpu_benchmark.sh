@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The recorded GPU benchmark of docs/en/useful_tools/benchmark.md (one script,
+# under 10 minutes on one H100/H200). Every step writes its JSON/log to OUT_DIR
+# as it finishes, so a time limit keeps what was measured.
+#   bash tools/device/gpu_benchmark.sh OUT_DIR
+# Needs the demo data (built here when missing) and, on a machine without the
+# OpenMMLab packages, wheels in .whl/ (tools/device/gpu_wheels.sh).
+set -uo pipefail
+OUT=${1:?usage: gpu_benchmark.sh OUT_DIR}
+mkdir -p "$OUT"
+PY=${PYTHON:-python3}
+if ! "$PY" -c 'import mmengine' 2>/dev/null && [ -d .whl ]; then
+  "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
+    --upgrade --target /tmp/site .whl/*.whl
+  export PYTHONPATH=/tmp/site:$PWD
+fi
+export PYTHONUNBUFFERED=1
+NW=${NUM_WORKERS:-14}
+CFG=configs/focus/vit-s_ffpp-lq.py
+DATA=(--cfg-options train_dataloader.dataset.data_root=data/demo_faces)
+{ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
+  "$PY" -c 'import torch, timm; print("torch", torch.__version__, "cuda",
+torch.version.cuda, "timm", timm.__version__)'; nproc; } > "$OUT/env.txt" 2>&1
+[ -f data/demo_faces/train.json ] || "$PY" tools/misc/build_demo_data.py \
+  > "$OUT/build_demo_data.log" 2>&1
+B=tools/analysis/benchmark.py
+# STEPS (optional): names of the steps to run, e.g. STEPS="bf16_b128 efb4_bf16"
+step() {  # step NAME TIMEOUT CMD...
+  local name=$1 to=$2; shift 2
+  if [ -n "${STEPS:-}" ] && [[ " $STEPS " != *" $name "* ]]; then return; fi
+  echo "== $name"; date +%T
+  timeout "$to" "$@" > "$OUT/$name.log" 2>&1; echo "exit $?" >> "$OUT/$name.log"
+  tail -n 25 "$OUT/$name.log"
+}
+# 1. FoCus ViT-S vs two DeiT-S, bf16, batch 128 (the issue's setting), plus the
+#    data pipeline (FF++ pipeline on the demo crops) with NW workers
+step bf16_b128 130 "$PY" $B $CFG --batch-size 128 --amp bf16 --warmup 3 \
+  --repeats 7 --iters 3 --workers "$NW" --data-samples 3072 \
+  --out "$OUT/bf16_b128.json" "${DATA[@]}"
+# 2. inference at a larger batch (throughput ceiling), bf16, no training
+step bf16_b512_infer 70 "$PY" $B $CFG --batch-size 512 --amp bf16 --warmup 2 \
+  --repeats 5 --iters 2 --data-samples 0 --no-memory --phases infer \
+  --out "$OUT/bf16_b512_infer.json"
+# 3. fp32 (TF32 off by default in torch) at batch 128
+step fp32_b128 90 "$PY" $B $CFG --batch-size 128 --amp none --warmup 2 \
+  --repeats 5 --iters 2 --data-samples 0 --no-memory --out "$OUT/fp32_b128.json"
+# 4. the evaluation model (EfficientNet-B4 + FPN), bf16, channels_last
+step efb4_bf16 70 "$PY" $B configs/multitask/efb4-fpn_none_ffpp-c40.py \
+  --batch-size 64 --amp bf16 --reference none --warmup 2 --repeats 5 \
+  --iters 2 --data-samples 0 --no-memory --out "$OUT/efb4_bf16.json" \
+  --cfg-options model.channels_last=True
+# 5. the real training loop (mmengine Runner, loader workers, logging) for
+#    120 iterations at batch 128, bf16, on the demo crops
+step train_loop 120 "$PY" tools/train.py $CFG --work-dir /tmp/bench_train \
+  --force --amp bf16 --no-validate --cfg-options \
+  train_dataloader.dataset.data_root=data/demo_faces \
+  train_dataloader.batch_size=128 train_dataloader.num_workers="$NW" \
+  model.backbone.pretrained=None train_cfg.max_iters=120 \
+  default_hooks.logger.interval=20 default_hooks.checkpoint.interval=100000 \
+  custom_hooks=[]
+[ -z "${STEPS:-}" ] || [[ " $STEPS " == *" train_loop "* ]] && \
+  cp /tmp/bench_train/*/vis_data/scalars.json "$OUT/train_loop_scalars.json" \
+  2>/dev/null || true
+# 6. torch.compile (inductor) of both models' forward, bf16
+step bf16_b128_compile 140 "$PY" $B $CFG --batch-size 128 --amp bf16 \
+  --compile --warmup 3 --repeats 5 --iters 3 --data-samples 0 --no-memory \
+  --out "$OUT/bf16_b128_compile.json"
+date +%T
