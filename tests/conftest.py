@@ -1,5 +1,7 @@
+import importlib.util
 import os
 import os.path as osp
+import subprocess
 import sys
 
 import pytest
@@ -34,6 +36,68 @@ def read_tree():
         return files
 
     return _read
+
+
+@pytest.fixture(scope='session')
+def load_tool():
+    """``load_tool('tools/<x>.py') -> module``: a tool script imported as a
+    module (a fresh one per call), to call its ``main(argv)`` in-process."""
+
+    def _load(rel_path):
+        name = '_tool_' + osp.splitext(rel_path)[0].replace('/', '_')
+        spec = importlib.util.spec_from_file_location(
+            name, osp.join(ROOT, rel_path))
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        return mod
+
+    return _load
+
+
+@pytest.fixture(scope='session')
+def run_tool():
+    """``run_tool(args, check=False, timeout=600)``: ``python <args>`` in the
+    repo root as a user runs it (the repo on ``PYTHONPATH``, CPU only, one
+    thread, no ``MMFOCUS_DEBUG``); returns the ``CompletedProcess``. With
+    ``check=True`` a non-zero exit fails the test with the output's tail."""
+
+    def _run(args, check=False, timeout=600):
+        env = dict(os.environ, PYTHONPATH=ROOT, CUDA_VISIBLE_DEVICES='',
+                   OMP_NUM_THREADS='1')
+        env.pop('MMFOCUS_DEBUG', None)
+        proc = subprocess.run([sys.executable] + list(args), cwd=ROOT,
+                              env=env, capture_output=True, text=True,
+                              timeout=timeout)
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f'{args} failed ({proc.returncode}):\n'
+                f'{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}')
+        return proc
+
+    return _run
+
+
+@pytest.fixture(scope='session')
+def random_checkpoint(tmp_path_factory):
+    """``random_checkpoint(cfg, path=None, prepare=None) -> path``: the model
+    of config ``cfg`` with seeded random weights (``prepare(model)`` may
+    change them in place first) saved as a runner checkpoint (``meta`` +
+    ``state_dict``); by default as ``<config name>.pth`` in a new temporary
+    folder."""
+
+    def _save(cfg, path=None, prepare=None):
+        from mmfocus.apis import init_model
+        if path is None:
+            name = osp.splitext(osp.basename(cfg))[0] + '.pth'
+            path = str(tmp_path_factory.mktemp('ckpt') / name)
+        torch.manual_seed(0)
+        model = init_model(cfg)
+        if prepare is not None:
+            prepare(model)
+        torch.save({'meta': {}, 'state_dict': model.state_dict()}, path)
+        return path
+
+    return _save
 
 
 @pytest.fixture(autouse=True)

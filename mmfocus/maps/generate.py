@@ -39,7 +39,6 @@ Example:
     '.../data/demo_faces/train_maps-ssim.json'
 """
 import copy
-import json
 import os.path as osp
 import warnings
 from typing import Callable, Dict, List, Optional, Sequence
@@ -108,12 +107,12 @@ def _resolve_ann(ann_file: str, data_root: str) -> str:
     raise FileNotFoundError(f'annotation file not found: {ann_file}')
 
 
-def _load_ann(path: str) -> dict:
-    try:
-        with open(path) as f:
-            ann = json.load(f)
-    except json.JSONDecodeError as e:
-        raise ValueError(f'{path}: not valid JSON ({e})') from None
+def load_annotation(path: str) -> dict:
+    """Read an mmengine-format face-forgery annotation (``data_list``
+    entries with ``img_path`` and a 0/1 ``gt_label``), with clear errors
+    naming the file."""
+    from mmfocus.utils.io import load_json
+    ann = load_json(path, 'annotation file')
     if not isinstance(ann, dict) or not isinstance(ann.get('data_list'),
                                                    list):
         raise ValueError(f'{path}: expected {{"metainfo": ..., "data_list": '
@@ -233,7 +232,7 @@ def generate_maps(ann_file: str,
     if osp.exists(out_ann) and not overwrite:
         raise FileExistsError(f'output annotation exists: {out_ann} (pass '
                               '--overwrite to replace it)')
-    ann = _load_ann(ann_path)
+    ann = load_annotation(ann_path)
     entries = ann['data_list']
 
     # Plan: (index, entry, map file) for each fake; reals get nothing. The

@@ -1,11 +1,12 @@
 # Copyright (c) mmfocus contributors.
-"""Atomic file writes: a killed process never leaves a half-written output."""
+"""File I/O: atomic writes (a killed process never leaves a half-written
+output) and checked reads (one clear error naming the file)."""
 import json
 import os
 import os.path as osp
 import tempfile
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Iterator, List
 
 import numpy as np
 
@@ -77,3 +78,54 @@ def imread_checked(path: str, flag: int = 1) -> np.ndarray:
     if img is None:
         raise ValueError(f'corrupt or unreadable image: {path}')
     return img
+
+
+def load_json(path: str, what: str = 'JSON file') -> Any:
+    """Read a JSON file, raising one clear error for a missing or invalid
+    file.
+
+    Args:
+        path (str): The file.
+        what (str): What the file is, for the not-found error (e.g.
+            ``'annotation file'``). Defaults to ``'JSON file'``.
+
+    Returns:
+        Any: The decoded JSON value.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{what} not found: {path}')
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except ValueError as e:
+        raise ValueError(f'{path}: not valid JSON ({e})') from None
+
+
+def load_json_lines(path: str) -> List[dict]:
+    """Read a JSON-lines file of objects (e.g. mmengine's JSON log
+    ``<timestamp>.json`` / ``vis_data/scalars.json``); blank lines are
+    skipped.
+
+    Args:
+        path (str): The file.
+
+    Returns:
+        list[dict]: One dict per non-blank line.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'JSON log not found: {path}')
+    records = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                rec = json.loads(line)
+            except ValueError as e:
+                raise ValueError(f'{path}:{n} is not a JSON log line '
+                                 f'({e})') from None
+            if not isinstance(rec, dict):
+                raise ValueError(f'{path}:{n} is not a JSON object')
+            records.append(rec)
+    return records

@@ -18,7 +18,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from mmfocus.utils.io import atomic_open, imread_checked
+from mmfocus.utils.io import (atomic_open, imread_checked, load_json,
+                              load_json_lines)
 from mmfocus.visualization.overlay import overlay_map
 
 # --------------------------------------------------------------------------
@@ -377,13 +378,7 @@ def find_predictions(work_dir: str) -> str:
 
 def load_predictions(path: str) -> List[dict]:
     """Read and check a ``DumpPredictions`` JSON."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'predictions file not found: {path}')
-    try:
-        with open(path) as f:
-            data = json.load(f)
-    except ValueError as e:
-        raise ValueError(f'{path} is not valid JSON: {e}') from e
+    data = load_json(path, 'predictions file')
     if not isinstance(data, list) or not data:
         raise ValueError(f'{path} holds no predictions (expected a non-empty '
                          'list from tools/test.py --out)')
@@ -416,19 +411,9 @@ def load_metrics(path: str) -> Dict[str, float]:
     """The metrics of the last line of an mmengine JSON log (keys like
     ``forgery/auc``; timing keys dropped)."""
     metrics = {}
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                rec = json.loads(line)
-            except ValueError as e:
-                raise ValueError(f'{path} is not an mmengine JSON log: '
-                                 f'{e}') from e
-            if isinstance(rec, dict) and any('/' in k for k in rec):
-                metrics = {k: v for k, v in rec.items()
-                           if k not in _NON_METRIC}
+    for rec in load_json_lines(path):
+        if any('/' in k for k in rec):
+            metrics = {k: v for k, v in rec.items() if k not in _NON_METRIC}
     return metrics
 
 

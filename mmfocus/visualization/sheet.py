@@ -21,7 +21,6 @@ Example:
     ...           num=6, with_real=True)
 """
 import copy
-import json
 import os.path as osp
 import warnings
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from mmfocus.maps.generate import load_annotation
 from .overlay import overlay_map
 
 # How the face is resized to a tile (tests compare against cv2.resize).
@@ -87,26 +87,6 @@ def read_map(path: str, what: str = 'map') -> np.ndarray:
         m = m[..., 0]
     scale = 65535. if m.dtype == np.uint16 else 255.
     return m.astype(np.float32) / scale
-
-
-def load_annotation(path: str) -> dict:
-    """An mmengine-format face-forgery annotation, with clear errors."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'annotation file not found: {path}')
-    try:
-        with open(path) as f:
-            ann = json.load(f)
-    except json.JSONDecodeError as e:
-        raise ValueError(f'{path}: not valid JSON ({e})') from None
-    if not isinstance(ann, dict) or not isinstance(ann.get('data_list'),
-                                                   list):
-        raise ValueError(f'{path}: expected {{"metainfo": ..., "data_list": '
-                         '[...]}} (mmengine BaseDataset format)')
-    for i, e in enumerate(ann['data_list']):
-        for key in ('img_path', 'gt_label'):
-            if not isinstance(e, dict) or key not in e:
-                raise KeyError(f'{path}: data_list[{i}] has no "{key}"')
-    return ann
 
 
 def _key(img_path: str) -> str:

@@ -6,7 +6,6 @@ import os.path as osp
 import cv2
 import numpy as np
 import pytest
-import torch
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY_CFG = osp.join(ROOT, 'tests', 'data', 'focus_tiny.py')
@@ -14,15 +13,10 @@ PHOTO = osp.join(ROOT, 'demo', 'faces', 'photos', '2008_001009.jpg')
 
 
 @pytest.fixture(scope='session')
-def tiny_ckpt(tmp_path_factory):
+def tiny_ckpt(random_checkpoint):
     """A checkpoint (runner layout: ``state_dict`` key) of the tiny FoCus
     with random weights."""
-    from mmfocus.apis import init_model
-    torch.manual_seed(0)
-    model = init_model(TINY_CFG)
-    path = str(tmp_path_factory.mktemp('ckpt') / 'focus_tiny.pth')
-    torch.save({'meta': {}, 'state_dict': model.state_dict()}, path)
-    return path
+    return random_checkpoint(TINY_CFG)
 
 
 @pytest.fixture(scope='session')

@@ -6,15 +6,11 @@ the placeholders my_photos / my_video.mp4 for real inputs).
 The first command runs as a user runs it (a subprocess); the others call
 the tool's ``cli_main``-wrapped ``main`` in this process, which is the same
 code minus ~5 s of imports per call."""
-import importlib.util
 import json
-import os
 import os.path as osp
 import re
 import shlex
 import shutil
-import subprocess
-import sys
 
 import pytest
 
@@ -46,42 +42,30 @@ def doc_commands():
     return cmds
 
 
-def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'mmfocus_tools_infer', osp.join(ROOT, 'tools', 'infer.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def run_tool(args, subprocess_run, capsys):
-    """``(returncode, stdout, stderr)`` of ``tools/infer.py args``."""
-    if subprocess_run:
-        proc = subprocess.run([sys.executable, 'tools/infer.py'] + args,
-                              cwd=ROOT, env=_env(), capture_output=True,
-                              text=True, timeout=300)
-        return proc.returncode, proc.stdout, proc.stderr
+@pytest.fixture
+def infer(load_tool, run_tool, capsys):
+    """``infer(args, as_subprocess=False) -> (returncode, stdout, stderr)``
+    of ``tools/infer.py args``: in a subprocess, or through the tool's
+    ``cli_main`` in this process."""
     from mmfocus.utils.cli import cli_main
-    capsys.readouterr()
-    try:
-        rc = cli_main(_tool().main)(args)
-    except SystemExit as e:
-        rc = e.code
-    out = capsys.readouterr()
-    return rc, out.out, out.err
 
+    def _infer(args, as_subprocess=False):
+        if as_subprocess:
+            proc = run_tool(['tools/infer.py'] + args, timeout=300)
+            return proc.returncode, proc.stdout, proc.stderr
+        capsys.readouterr()
+        try:
+            rc = cli_main(load_tool('tools/infer.py').main)(args)
+        except SystemExit as e:
+            rc = e.code
+        out = capsys.readouterr()
+        return rc, out.out, out.err
 
-def _env():
-    env = dict(os.environ)
-    env['PYTHONPATH'] = ROOT
-    env['CUDA_VISIBLE_DEVICES'] = ''
-    env['OMP_NUM_THREADS'] = '1'
-    env.pop('MMFOCUS_DEBUG', None)
-    return env
+    return _infer
 
 
 def test_doc_commands_run_on_tiny_config(tiny_ckpt, face_video, tmp_path,
-                                        monkeypatch, capsys):
+                                        monkeypatch, infer):
     photos = tmp_path / 'my_photos'
     photos.mkdir()
     shutil.copy(PHOTO, photos / 'face.jpg')
@@ -105,7 +89,7 @@ def test_doc_commands_run_on_tiny_config(tiny_ckpt, face_video, tmp_path,
         out_dir = args[args.index('--out-dir') + 1]
         before = (open(osp.join(out_dir, 'results.json')).read()
                   if osp.exists(osp.join(out_dir, 'results.json')) else None)
-        rc, out, err = run_tool(args, i == 0, capsys)
+        rc, out, err = infer(args, as_subprocess=i == 0)
         if 'refused' in comment:
             assert rc == 1, out + err
             last = err.strip().splitlines()[-1]
@@ -158,21 +142,21 @@ def test_doc_python_example(tiny_ckpt, tmp_path, monkeypatch, capsys):
     (['--video-stride', '0'], '--video-stride'),
 ])
 def test_tool_bad_command_errors(extra, words, tmp_path, monkeypatch,
-                                 capsys):
+                                 infer):
     monkeypatch.delenv('MMFOCUS_DEBUG', raising=False)
     args = [PHOTO, '--config', TINY_CFG, '--out-dir', str(tmp_path / 'o'),
             '--no-progress'] + extra
-    rc, out, err = run_tool(args, False, capsys)
+    rc, out, err = infer(args)
     assert rc == 1
     last = err.strip().splitlines()[-1]
     assert last.startswith('error: ') and words in last, err
     assert not osp.exists(str(tmp_path / 'o' / 'results.json'))
 
 
-def test_doc_output_is_what_the_demo_checkpoint_gives():
+def test_doc_output_is_what_the_demo_checkpoint_gives(load_tool):
     """The defaults of tools/infer.py exist, load strictly, and print the
     table shown in the guide."""
-    tool = _tool()
+    tool = load_tool('tools/infer.py')
     if not osp.isfile(tool.DEFAULT_CHECKPOINT):
         pytest.skip('the demo checkpoint is not in this checkout')
     assert osp.isfile(tool.DEFAULT_CONFIG)

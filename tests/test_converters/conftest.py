@@ -1,6 +1,6 @@
 # Copyright (c) mmfocus contributors.
-"""Fixtures: the tiny FF++ tree (see ffpp_fixture.py), a dlib detector and
-one full conversion of the tree."""
+"""Fixtures: the tiny FF++ tree (see ffpp_fixture.py), a dlib detector, one
+full conversion of the tree, and a simulated kill during a conversion."""
 import pytest
 from ffpp_fixture import CONVERT_KW, build_ffpp_tree
 
@@ -29,3 +29,25 @@ def ffpp_converted(ffpp_tree, dlib_det, tmp_path_factory):
     summary = convert_ffpp(root, out, split_dir=split_dir,
                            face_detector=dlib_det, **CONVERT_KW)
     return summary, summary['out_dir']
+
+
+@pytest.fixture
+def kill_at_save(monkeypatch):
+    """``kill_at_save(n)``: the converter engine's ``n``-th crop write raises
+    ``KeyboardInterrupt``, as if the process were killed there (until
+    ``monkeypatch.undo()``)."""
+    from mmfocus.datasets.converters import engine
+    real_save = engine.atomic_save_image
+
+    def arm(n):
+        calls = []
+
+        def dying_save(path, img, *args, **kwargs):
+            calls.append(path)
+            if len(calls) == n:
+                raise KeyboardInterrupt('killed')
+            return real_save(path, img, *args, **kwargs)
+
+        monkeypatch.setattr(engine, 'atomic_save_image', dying_save)
+
+    return arm

@@ -1,7 +1,6 @@
 # Copyright (c) mmfocus contributors.
 """tools/dataset_converters/celebdf.py on a tiny Celeb-DF v2 tree in the
 published layout (videos made as in ffpp_fixture.py)."""
-import importlib.util
 import json
 import os.path as osp
 
@@ -136,11 +135,8 @@ def test_base_config_reads_the_output(celebdf_root, dlib_det, tmp_path):
     assert tuple(item['inputs'].shape) == (3, 224, 224)
 
 
-def test_cli(celebdf_root, tmp_path, capsys):
-    path = osp.join(ROOT, 'tools', 'dataset_converters', 'celebdf.py')
-    spec = importlib.util.spec_from_file_location('celebdf_tool', path)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+def test_cli(celebdf_root, tmp_path, capsys, load_tool):
+    tool = load_tool('tools/dataset_converters/celebdf.py')
     out = str(tmp_path / 'out')
     assert tool.main([celebdf_root, out, '--frames', '2', '--size', '32',
                       '--no-progress']) == 0

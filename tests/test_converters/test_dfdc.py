@@ -2,14 +2,13 @@
 """tools/dataset_converters/dfdc.py on a tiny DFDC tree in the published
 layout (training parts with metadata.json, the public test set), videos
 made as in ffpp_fixture.py."""
-import importlib.util
 import json
 import os
 import os.path as osp
 
 import numpy as np
 import pytest
-from ffpp_fixture import ROOT, fake_frames, real_frames, write_video
+from ffpp_fixture import fake_frames, real_frames, write_video
 
 pytest.importorskip('dlib')
 
@@ -201,8 +200,9 @@ def test_train_val_pairing_then_all_test_videos(dfdc_root, dfdc_test_only,
 
 
 def test_shards_and_interruption(dfdc_root, dfdc_test_only, dlib_det,
-                                 tmp_path, monkeypatch, read_tree):
-    from mmfocus.datasets.converters import convert_dfdc, engine
+                                 tmp_path, monkeypatch, read_tree,
+                                 kill_at_save):
+    from mmfocus.datasets.converters import convert_dfdc
     _, ref = dfdc_test_only
     out = str(tmp_path / 'sharded')
     first = convert_dfdc(dfdc_root, out, shard='0/2', face_detector=dlib_det,
@@ -215,16 +215,7 @@ def test_shards_and_interruption(dfdc_root, dfdc_test_only, dlib_det,
     assert read_tree(out) == read_tree(ref)
 
     killed = str(tmp_path / 'killed')
-    calls = []
-    real_save = engine.atomic_save_image
-
-    def dying_save(path, img, *args, **kwargs):
-        calls.append(path)
-        if len(calls) == 6:  # in the middle of the second video
-            raise KeyboardInterrupt('killed')
-        return real_save(path, img, *args, **kwargs)
-
-    monkeypatch.setattr(engine, 'atomic_save_image', dying_save)
+    kill_at_save(6)  # in the middle of the second video
     with pytest.raises(KeyboardInterrupt):
         convert_dfdc(dfdc_root, killed, face_detector=dlib_det, **KW)
     monkeypatch.undo()
@@ -234,11 +225,8 @@ def test_shards_and_interruption(dfdc_root, dfdc_test_only, dlib_det,
     assert read_tree(killed) == read_tree(ref)
 
 
-def test_cli(dfdc_root, tmp_path, capsys):
-    path = osp.join(ROOT, 'tools', 'dataset_converters', 'dfdc.py')
-    spec = importlib.util.spec_from_file_location('dfdc_tool', path)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+def test_cli(dfdc_root, tmp_path, capsys, load_tool):
+    tool = load_tool('tools/dataset_converters/dfdc.py')
     out = str(tmp_path / 'out')
     assert tool.main([dfdc_root, out, '--frames', '4', '--size', '32',
                       '--no-progress']) == 0

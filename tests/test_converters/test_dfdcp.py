@@ -2,7 +2,6 @@
 """tools/dataset_converters/dfdcp.py on a tiny DFDC preview tree in the
 published layout (dataset.json + original_videos / method_A / method_B),
 videos made as in ffpp_fixture.py."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -134,14 +133,11 @@ def test_shards_equal_one_run(dfdcp_root, dlib_det, tmp_path, read_tree):
     assert read_tree(parts) == read_tree(full)
 
 
-def test_cli_and_config(dfdcp_root, tmp_path, capsys):
+def test_cli_and_config(dfdcp_root, tmp_path, capsys, load_tool):
     from mmengine.config import Config
 
     from mmfocus.registry import DATASETS
-    path = osp.join(ROOT, 'tools', 'dataset_converters', 'dfdcp.py')
-    spec = importlib.util.spec_from_file_location('dfdcp_tool', path)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('tools/dataset_converters/dfdcp.py')
     out = str(tmp_path / 'out')
     assert tool.main([dfdcp_root, out, '--frames', '4', '--size', '32',
                       '--no-progress']) == 0

@@ -1,7 +1,6 @@
 # Copyright (c) mmfocus contributors.
 """tools/dataset_converters/ffpp.py and mmfocus.datasets.converters on a
 tiny FaceForensics++ tree in the published layout (see conftest.py)."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -11,8 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from ffpp_fixture import (CONVERT_KW, METHODS, N_FRAMES, NO_FACE, ROOT,
-                          SPLITS, region_mask)
+from ffpp_fixture import (CONVERT_KW, METHODS, N_FRAMES, NO_FACE, SPLITS,
+                          region_mask)
 
 pytest.importorskip('dlib')
 
@@ -31,14 +30,6 @@ def _load(out_dir, split):
 def _split_of(vid):
     return next(s for s, pairs in SPLITS.items()
                 for pair in pairs if vid in pair)
-
-
-def _load_tool():
-    path = osp.join(ROOT, 'tools', 'dataset_converters', 'ffpp.py')
-    spec = importlib.util.spec_from_file_location('ffpp_tool', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _to_crop(affine):
@@ -288,20 +279,11 @@ def _convert(ffpp_tree, out, **kw):
 
 
 def test_resume_after_interruption(ffpp_tree, ffpp_converted, dlib_det,
-                                   tmp_path, monkeypatch, read_tree):
-    from mmfocus.datasets.converters import engine
+                                   tmp_path, monkeypatch, read_tree,
+                                   kill_at_save):
     _, ref = ffpp_converted
     out = str(tmp_path / 'out')
-    calls = []
-    real_save = engine.atomic_save_image
-
-    def dying_save(path, img, *args, **kwargs):
-        calls.append(path)
-        if len(calls) == 20:  # in the middle of a video
-            raise KeyboardInterrupt('killed')
-        return real_save(path, img, *args, **kwargs)
-
-    monkeypatch.setattr(engine, 'atomic_save_image', dying_save)
+    kill_at_save(20)  # in the middle of a video
     with pytest.raises(KeyboardInterrupt):
         _convert(ffpp_tree, out, face_detector=dlib_det)
     monkeypatch.undo()
@@ -413,8 +395,9 @@ def test_fake_shorter_than_its_twin(ffpp_tree, dlib_det, tmp_path):
     assert report['beyond_end'] == {'Deepfakes/000_001': [5, 7]}
 
 
-def test_cli(ffpp_tree, ffpp_converted, tmp_path, capsys, read_tree):
-    tool = _load_tool()
+def test_cli(ffpp_tree, ffpp_converted, tmp_path, capsys, read_tree,
+             load_tool):
+    tool = load_tool('tools/dataset_converters/ffpp.py')
     root, split_dir = ffpp_tree
     _, ref = ffpp_converted
     out = tmp_path / 'out'

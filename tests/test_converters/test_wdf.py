@@ -3,7 +3,6 @@
 published layout ({real,fake}_{train,test} folders of extracted per-video
 archives holding face-sequence folders), frames made as in ffpp_fixture.py
 and written with OpenCV."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -11,7 +10,7 @@ import os.path as osp
 import cv2
 import numpy as np
 import pytest
-from ffpp_fixture import ROOT, fake_frames, real_frames
+from ffpp_fixture import fake_frames, real_frames
 
 pytest.importorskip('dlib')
 
@@ -75,8 +74,9 @@ def test_sequences_in_natural_order(wdf_root):
 
 
 def test_detect_labels_report_and_resume(wdf_root, dlib_det, tmp_path,
-                                         monkeypatch, read_tree):
-    from mmfocus.datasets.converters import convert_wdf, engine
+                                         monkeypatch, read_tree,
+                                         kill_at_save):
+    from mmfocus.datasets.converters import convert_wdf
     ref = str(tmp_path / 'ref')
     summary = convert_wdf(wdf_root, ref, face_detector=dlib_det, **KW)
     assert summary['merged'] and summary['processed'] == 4
@@ -99,16 +99,7 @@ def test_detect_labels_report_and_resume(wdf_root, dlib_det, tmp_path,
         'no sampled frame' in report['corrupt']['fake_test/2/fake/1']
 
     out = str(tmp_path / 'killed')
-    calls = []
-    real_save = engine.atomic_save_image
-
-    def dying_save(path, img, *args, **kwargs):
-        calls.append(path)
-        if len(calls) == 6:
-            raise KeyboardInterrupt('killed')
-        return real_save(path, img, *args, **kwargs)
-
-    monkeypatch.setattr(engine, 'atomic_save_image', dying_save)
+    kill_at_save(6)
     with pytest.raises(KeyboardInterrupt):
         convert_wdf(wdf_root, out, face_detector=dlib_det, **KW)
     monkeypatch.undo()
@@ -154,11 +145,8 @@ def test_given_faces_crop_the_whole_frame(wdf_root, tmp_path):
         convert_wdf(wdf_root, out, include_train=True, **KW)
 
 
-def test_cli(wdf_root, tmp_path, capsys):
-    path = osp.join(ROOT, 'tools', 'dataset_converters', 'wdf.py')
-    spec = importlib.util.spec_from_file_location('wdf_tool', path)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+def test_cli(wdf_root, tmp_path, capsys, load_tool):
+    tool = load_tool('tools/dataset_converters/wdf.py')
     out = str(tmp_path / 'out')
     assert tool.main([wdf_root, out, '--faces', 'given', '--frames', '2',
                       '--size', '32', '--no-progress']) == 0

@@ -2,10 +2,7 @@
 figures reach mmengine's vis backends (TensorBoard included) from a
 config during tools/test.py."""
 import glob
-import os
 import os.path as osp
-import subprocess
-import sys
 from types import SimpleNamespace
 
 import cv2
@@ -141,26 +138,12 @@ def test_hook_on_val_and_samples_without_maps(tmp_path):
     assert runner.visualizer.images['val_iter5_roc'][1] == 5
 
 
-def _env():
-    env = dict(os.environ)
-    env['PYTHONPATH'] = ROOT
-    env['CUDA_VISIBLE_DEVICES'] = ''
-    env['OMP_NUM_THREADS'] = '1'
-    env.pop('MMFOCUS_DEBUG', None)
-    return env
-
-
-def test_tensorboard_backend_from_config_gets_the_figures(tiny_demo_data,
-                                                          tmp_path):
+def test_tensorboard_backend_from_config_gets_the_figures(
+        tiny_demo_data, tmp_path, random_checkpoint, run_tool):
     pytest.importorskip('tensorboard')
     from tensorboard.backend.event_processing.event_accumulator import \
         EventAccumulator
-
-    from mmfocus.apis import init_model
-    torch.manual_seed(0)
-    ckpt = str(tmp_path / 'tiny.pth')
-    torch.save({'meta': {}, 'state_dict': init_model(CFG).state_dict()},
-               ckpt)
+    ckpt = random_checkpoint(CFG, str(tmp_path / 'tiny.pth'))
     cfg = tmp_path / 'tiny_tb.py'
     cfg.write_text(
         f"_base_ = ['{CFG}']\n"
@@ -171,9 +154,7 @@ def test_tensorboard_backend_from_config_gets_the_figures(tiny_demo_data,
     args = ['tools/test.py', str(cfg), ckpt, '--work-dir', work, '--no-maps',
             '--cfg-options', f'test_dataloader.dataset.data_root='
             f'{tiny_demo_data}']
-    proc = subprocess.run([sys.executable] + args, cwd=ROOT, env=_env(),
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_tool(args, check=True)
     for name in ('roc', 'hist_class', 'hist_method', 'gallery'):
         assert osp.isfile(osp.join(work, 'vis', 'test', name + '.png'))
         # LocalVisBackend's copy

@@ -33,16 +33,6 @@ def _dist(*args):
     return proc
 
 
-def _single(*args):
-    """The same tool in this process (one process, no launcher)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'generate_maps_tool3', osp.join(ROOT, 'tools', 'generate_maps.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool.main(['--no-progress', *args])
-
-
 def _pngs(root):
     return sorted(osp.relpath(osp.join(d, f), root)
                   for d, _, fs in os.walk(root) for f in fs
@@ -50,7 +40,7 @@ def _pngs(root):
 
 
 def test_two_processes_split_frames_and_match_one(tiny_demo_data, tmp_path,
-                                                  read_tree):
+                                                  read_tree, run_maps):
     # One fake without a pair: reported, no map, in both runs.
     with open(osp.join(tiny_demo_data, 'train.json')) as f:
         ann = json.load(f)
@@ -62,9 +52,10 @@ def test_two_processes_split_frames_and_match_one(tiny_demo_data, tmp_path,
     n_fake = sum(e['gt_label'] == 1 for e in ann['data_list']) - 1
 
     one, two = str(tmp_path / 'one'), str(tmp_path / 'two')
-    _single('--source', 'ssim', '--ann', edited, '--data-root',
-            tiny_demo_data, '--out-dir', one, '--out-ann',
-            str(tmp_path / 'one.json'))
+    # the same tool in this process (one process, no launcher)
+    run_maps('--source', 'ssim', '--ann', edited, '--data-root',
+             tiny_demo_data, '--out-dir', one, '--out-ann',
+             str(tmp_path / 'one.json'))
     proc = _dist('--source', 'ssim', '--ann', edited, '--data-root',
                  tiny_demo_data, '--out-dir', two, '--out-ann',
                  str(tmp_path / 'two.json'))
@@ -105,11 +96,12 @@ def test_two_processes_split_frames_and_match_one(tiny_demo_data, tmp_path,
     assert again == b
 
 
-def test_two_processes_model_source(tiny_demo_data, tmp_path, vit_ckpt):
+def test_two_processes_model_source(tiny_demo_data, tmp_path, vit_ckpt,
+                                    run_maps):
     one, two = str(tmp_path / 'one'), str(tmp_path / 'two')
     args = [VIT_CFG, vit_ckpt, '--source', 'gradcam', '--ann', 'val.json',
             '--data-root', tiny_demo_data, '--batch-size', '2']
-    _single(*args, '--out-dir', one, '--out-ann', str(tmp_path / '1.json'))
+    run_maps(*args, '--out-dir', one, '--out-ann', str(tmp_path / '1.json'))
     _dist(*args, '--out-dir', two, '--out-ann', str(tmp_path / '2.json'))
     names = _pngs(osp.join(one, 'gradcam'))
     assert names and names == _pngs(osp.join(two, 'gradcam'))

@@ -4,18 +4,10 @@ missing map file fails with its name."""
 import json
 import os
 import os.path as osp
-import shutil
 
 import cv2
 import numpy as np
 import pytest
-
-
-@pytest.fixture
-def data(tiny_demo_data, tmp_path):
-    root = str(tmp_path / 'faces')
-    shutil.copytree(tiny_demo_data, root)
-    return root
 
 
 def _dataset(root, ann):

@@ -3,7 +3,6 @@ tools/generate_maps.py on tiny demo data, each against a direct computation
 on a tiny random model: GradCAM from autograd (gradient of the fake logit
 wrt the last block's norm1 tokens), ScoreCAM from masked forward passes,
 and the -CARP attention from the last block's qkv weights."""
-import importlib.util
 import json
 import math
 import os.path as osp
@@ -13,38 +12,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from maps_fixtures import CARP_CFG, VIT_CFG
+from maps_fixtures import CARP_CFG, VIT_CFG, read_entries, read_map
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MEAN = np.array([123.675, 116.28, 103.53], np.float32)
 STD = np.array([58.395, 57.12, 57.375], np.float32)
 TOL = 1 / 255 + 1e-4  # 8-bit PNG quantisation
-
-
-def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'generate_maps_tool2', osp.join(ROOT, 'tools', 'generate_maps.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-TOOL = _tool()
-
-
-def _run(*argv):
-    return TOOL.main(['--no-progress', *argv])
-
-
-def _entries(path):
-    with open(path) as f:
-        return json.load(f)['data_list']
-
-
-def _read_map(path):
-    m = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    assert m is not None and m.dtype == np.uint8 and m.ndim == 2, path
-    return m.astype(np.float32) / 255.
 
 
 def _input(img, size=32):
@@ -113,7 +86,7 @@ def scorecam_reference(model, x):
 
 def _check_outputs(summary, out_dir, source, data, reference):
     """Every fake's PNG against ``reference(img) -> (h, w)``; reals none."""
-    new = _entries(summary['out_ann'])
+    new = read_entries(summary['out_ann'])
     n_fake, spread = 0, []
     for e in new:
         png = osp.join(out_dir, source, e['img_path'] + '.png')
@@ -124,7 +97,7 @@ def _check_outputs(summary, out_dir, source, data, reference):
         assert osp.abspath(e['mask_path']) == osp.abspath(png)
         img = cv2.imread(osp.join(data, e['img_path']))
         ref = reference(img)
-        got = _read_map(png)
+        got = read_map(png)
         assert got.shape == img.shape[:2] == ref.shape
         np.testing.assert_allclose(got, ref, atol=TOL, err_msg=e['img_path'])
         spread.append(ref.max() - ref.min())
@@ -134,40 +107,32 @@ def _check_outputs(summary, out_dir, source, data, reference):
     return new
 
 
-def test_gradcam_source_matches_hand_computation(tiny_demo_data, tmp_path,
-                                                 vit_ckpt):
+@pytest.mark.parametrize('source', ['gradcam', 'scorecam'])
+def test_cam_source_matches_hand_computation(source, tiny_demo_data,
+                                             tmp_path, vit_ckpt, run_maps):
+    """GradCAM against autograd, ScoreCAM against masked forward passes (the
+    model given positionally for one, with --config/--checkpoint for the
+    other)."""
     from mmfocus.apis import init_model
+    model_args, ref_fn, extra = {
+        'gradcam': ([VIT_CFG, vit_ckpt], gradcam_reference,
+                    ['--batch-size', '3']),
+        'scorecam': (['--config', VIT_CFG, '--checkpoint', vit_ckpt],
+                     scorecam_reference, ['--score-batch-size', '7']),
+    }[source]
     out_dir = str(tmp_path / 'maps')
-    summary = _run(VIT_CFG, vit_ckpt, '--source', 'gradcam', '--ann',
-                   'val.json', '--data-root', tiny_demo_data, '--out-dir',
-                   out_dir, '--out-ann', str(tmp_path / 'gradcam.json'),
-                   '--batch-size', '3')
+    summary = run_maps(*model_args, '--source', source, '--ann', 'val.json',
+                       '--data-root', tiny_demo_data, '--out-dir', out_dir,
+                       '--out-ann', str(tmp_path / f'{source}.json'), *extra)
     model = init_model(VIT_CFG, vit_ckpt)
 
     def reference(img):
-        m = gradcam_reference(model, _input(img))
+        m = ref_fn(model, _input(img))
         return _up(m, img.shape[:2])[0].numpy()
 
-    _check_outputs(summary, out_dir, 'gradcam', tiny_demo_data, reference)
+    _check_outputs(summary, out_dir, source, tiny_demo_data, reference)
     meta = json.load(open(summary['out_ann']))['metainfo']
-    assert meta['target_maps']['source'] == 'gradcam'
-
-
-def test_scorecam_source_matches_masked_forward_passes(tiny_demo_data,
-                                                       tmp_path, vit_ckpt):
-    from mmfocus.apis import init_model
-    out_dir = str(tmp_path / 'maps')
-    summary = _run('--config', VIT_CFG, '--checkpoint', vit_ckpt,
-                   '--source', 'scorecam', '--ann', 'val.json', '--data-root',
-                   tiny_demo_data, '--out-dir', out_dir, '--out-ann',
-                   str(tmp_path / 'scorecam.json'), '--score-batch-size', '7')
-    model = init_model(VIT_CFG, vit_ckpt)
-
-    def reference(img):
-        m = scorecam_reference(model, _input(img))
-        return _up(m, img.shape[:2])[0].numpy()
-
-    _check_outputs(summary, out_dir, 'scorecam', tiny_demo_data, reference)
+    assert meta['target_maps']['source'] == source
 
 
 def test_cam_maps_shape_range_and_constant_classifier(tiny_demo_data,
@@ -178,7 +143,7 @@ def test_cam_maps_shape_range_and_constant_classifier(tiny_demo_data,
     from mmfocus.apis import init_model
     from mmfocus.maps import cam_maps
     model = init_model(VIT_CFG, vit_ckpt)
-    ann = _entries(osp.join(tiny_demo_data, 'test.json'))
+    ann = read_entries(osp.join(tiny_demo_data, 'test.json'))
     imgs = [cv2.imread(osp.join(tiny_demo_data, e['img_path']))
             for e in ann[:3]]
     for method in ('gradcam', 'scorecam'):
@@ -233,15 +198,15 @@ def _last_block_attention(bb, x_in):
 
 
 def test_attention_source_matches_qkv_computation(tiny_demo_data, tmp_path,
-                                                  carp_ckpt):
+                                                  carp_ckpt, run_maps):
     from mmengine.dataset import pseudo_collate
 
     from mmfocus.apis import init_model
     from mmfocus.apis.inference import build_inference_pipeline
     out_dir = str(tmp_path / 'maps')
-    summary = _run(CARP_CFG, carp_ckpt, '--source', 'attention', '--ann',
-                   'val.json', '--data-root', tiny_demo_data, '--out-dir',
-                   out_dir, '--out-ann', str(tmp_path / 'attention.json'))
+    summary = run_maps(CARP_CFG, carp_ckpt, '--source', 'attention', '--ann',
+                       'val.json', '--data-root', tiny_demo_data, '--out-dir',
+                       out_dir, '--out-ann', str(tmp_path / 'attention.json'))
     model = init_model(CARP_CFG, carp_ckpt)
     pipeline = build_inference_pipeline(model)
 
@@ -276,37 +241,40 @@ def test_attention_source_matches_qkv_computation(tiny_demo_data, tmp_path,
 
 
 def test_model_source_refusals(tiny_demo_data, tmp_path, vit_ckpt,
-                               carp_ckpt):
+                               carp_ckpt, maps_tool):
     common = ['--no-progress', '--ann', 'val.json', '--data-root',
               tiny_demo_data, '--out-dir', str(tmp_path / 'maps')]
     tiny_focus = osp.join(ROOT, 'tests', 'data', 'focus_tiny.py')
     # attention needs the -CARP FoCus, not the CAR one ...
     with pytest.raises(ValueError, match='no-carp'):
-        TOOL.main([tiny_focus, carp_ckpt, '--source', 'attention'] + common)
+        maps_tool.main([tiny_focus, carp_ckpt, '--source', 'attention'] +
+                       common)
     # ... and GradCAM a ViT classifier, not FoCus.
     with pytest.raises(ValueError, match='ViT classifier'):
-        TOOL.main([CARP_CFG, carp_ckpt, '--source', 'gradcam'] + common)
+        maps_tool.main([CARP_CFG, carp_ckpt, '--source', 'gradcam'] + common)
     with pytest.raises(ValueError, match='--config'):
-        TOOL.main(['--source', 'scorecam'] + common)
+        maps_tool.main(['--source', 'scorecam'] + common)
     with pytest.raises(ValueError, match='not ssim'):
-        TOOL.main([VIT_CFG, vit_ckpt, '--source', 'ssim'] + common)
+        maps_tool.main([VIT_CFG, vit_ckpt, '--source', 'ssim'] + common)
     with pytest.raises(SystemExit):  # two different configs
-        TOOL.parse_args([VIT_CFG, vit_ckpt, '--config', CARP_CFG] + common)
+        maps_tool.parse_args([VIT_CFG, vit_ckpt, '--config', CARP_CFG] +
+                             common)
     assert not osp.exists(tmp_path / 'maps')
 
 
-def test_issue_command_form(tiny_demo_data, tmp_path, carp_ckpt):
+def test_issue_command_form(tiny_demo_data, tmp_path, carp_ckpt, run_maps,
+                            maps_tool):
     """``generate_maps.py <cfg> <ckpt> --dataset <ann> --out <dir>``: the
     source defaults to focus and the data root to the annotation's folder."""
     ann = osp.join(tiny_demo_data, 'val.json')
     tiny_focus = osp.join(ROOT, 'tests', 'data', 'focus_tiny.py')
     out = str(tmp_path / 'maps')
-    summary = _run(tiny_focus, carp_ckpt, '--dataset', ann, '--out', out,
-                   '--batch-size', '64', '--out-ann',
-                   str(tmp_path / 'focus.json'))
+    summary = run_maps(tiny_focus, carp_ckpt, '--dataset', ann, '--out', out,
+                       '--batch-size', '64', '--out-ann',
+                       str(tmp_path / 'focus.json'))
     assert summary['source'] == 'focus' and summary['written'] > 0
-    for e in _entries(summary['out_ann']):
+    for e in read_entries(summary['out_ann']):
         if e['gt_label'] == 1:
             assert osp.isfile(osp.join(out, 'focus', e['img_path'] + '.png'))
     with pytest.raises(SystemExit):  # no source, no config
-        TOOL.parse_args(['--dataset', ann, '--out', out])
+        maps_tool.parse_args(['--dataset', ann, '--out', out])

@@ -10,12 +10,10 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 
 import cv2
 import numpy as np
 import pytest
-import torch
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG = osp.join(ROOT, 'tests', 'data', 'focus_tiny.py')
@@ -25,24 +23,6 @@ CHROMIUM = os.environ.get('MMFOCUS_CHROMIUM') or shutil.which('chromium') \
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason='chromium not installed (Debian: run '
     '`bash tools/setup_browser.sh` as root, or set MMFOCUS_CHROMIUM)')
-
-
-def _env():
-    env = dict(os.environ)
-    env['PYTHONPATH'] = ROOT
-    env['CUDA_VISIBLE_DEVICES'] = ''
-    env['OMP_NUM_THREADS'] = '1'
-    env.pop('MMFOCUS_DEBUG', None)
-    return env
-
-
-def run_tool(args, check=True):
-    proc = subprocess.run([sys.executable] + args, cwd=ROOT, env=_env(),
-                          capture_output=True, text=True, timeout=600)
-    if check and proc.returncode != 0:
-        raise AssertionError(f'{args} failed ({proc.returncode}):\n'
-                             f'{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}')
-    return proc
 
 
 def doc_commands(tool):
@@ -71,28 +51,24 @@ def tmp_root(tmp_path_factory):
 
 
 @pytest.fixture(scope='module')
-def test_run(tiny_demo_data, tmp_root):
+def test_run(tiny_demo_data, tmp_root, random_checkpoint, run_tool):
     """The doc's tools/test.py command, run on the tiny FoCus (random
     weights) and the tiny demo data: metrics log, maps, predictions."""
-    from mmfocus.apis import init_model
-    torch.manual_seed(0)
-    ckpt = osp.join(tmp_root, 'tiny.pth')
-    torch.save({'meta': {}, 'state_dict': init_model(CFG).state_dict()},
-               ckpt)
+    ckpt = random_checkpoint(CFG, osp.join(tmp_root, 'tiny.pth'))
     [(args, _)] = doc_commands('tools/test.py')
     assert args[:2] == ['configs/focus/vit-demo_demo-sbi.py',
                         'checkpoints/focus_vit-demo_demo-sbi.pth']
     args = [CFG, ckpt] + _in_tmp(args[2:], tmp_root)
     run_tool(['tools/test.py'] + args + [
         '--cfg-options',
-        f'test_dataloader.dataset.data_root={tiny_demo_data}'])
+        f'test_dataloader.dataset.data_root={tiny_demo_data}'], check=True)
     work = args[args.index('--work-dir') + 1]
     assert args[args.index('--out') + 1] == osp.join(work, 'preds.json')
     return work
 
 
 @pytest.fixture(scope='module')
-def doc_reports(test_run, tmp_root):
+def doc_reports(test_run, tmp_root, run_tool, cli):
     """The doc's tools/report.py commands, in order: the first as a user
     runs it (a subprocess), the others through the tool's ``cli_main`` in
     this process (the same code minus the imports)."""
@@ -100,11 +76,11 @@ def doc_reports(test_run, tmp_root):
     for i, (args, comment) in enumerate(doc_commands('tools/report.py')):
         args = _in_tmp(args, tmp_root)
         if i == 0:
-            proc = run_tool(['tools/report.py'] + args, check=False)
+            proc = run_tool(['tools/report.py'] + args)
             results.append((args, comment, proc.returncode, proc.stdout,
                             proc.stderr))
         else:
-            results.append((args, comment) + _cli(args))
+            results.append((args, comment) + cli(args))
     return results
 
 
@@ -163,32 +139,34 @@ def test_report_is_self_contained_and_complete(test_run, report):
     assert text.count('src="data:image/png;base64,') >= 2  # ROC + histogram
 
 
-def _cli(argv):
-    """tools/report.py's command line in this process (one-line errors
-    included): ``(exit code, stdout, stderr)``."""
+@pytest.fixture(scope='module')
+def cli(load_tool):
+    """``cli(argv)``: tools/report.py's command line in this process
+    (one-line errors included): ``(exit code, stdout, stderr)``."""
     import contextlib
-    import importlib.util
     import io
 
     from mmfocus.utils.cli import cli_main
-    spec = importlib.util.spec_from_file_location(
-        'report_tool', osp.join(ROOT, 'tools', 'report.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            cli_main(tool.main)(argv)
-            code = 0
-        except SystemExit as e:
-            code = e.code
-    return code, out.getvalue(), err.getvalue()
+
+    def _cli(argv):
+        tool = load_tool('tools/report.py')
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), \
+                contextlib.redirect_stderr(err):
+            try:
+                cli_main(tool.main)(argv)
+                code = 0
+            except SystemExit as e:
+                code = e.code
+        return code, out.getvalue(), err.getvalue()
+
+    return _cli
 
 
-def test_report_options_and_refusals(test_run, report, tmp_path):
+def test_report_options_and_refusals(test_run, report, tmp_path, cli):
     # a bounded gallery, spread over the score ranking
     out = str(tmp_path / 'small.html')
-    assert _cli([test_run, '--out', out, '--max-items', '5'])[0] == 0
+    assert cli([test_run, '--out', out, '--max-items', '5'])[0] == 0
     items = _items(open(out, encoding='utf-8').read())
     scores = sorted(p['fake_score'] for p in
                     json.load(open(osp.join(test_run, 'preds.json'))))
@@ -196,28 +174,28 @@ def test_report_options_and_refusals(test_run, report, tmp_path):
     got = sorted(it['score'] for it in items)
     assert got[0] == scores[0] and got[-1] == scores[-1]
     # --overwrite replaces it
-    code, text, _ = _cli([test_run, '--out', out, '--overwrite'])
+    code, text, _ = cli([test_run, '--out', out, '--overwrite'])
     assert code == 0 and len(_items(open(out, encoding='utf-8').read())) \
         == len(scores)
     # a dir without predictions: one clear line
     empty = tmp_path / 'empty'
     empty.mkdir()
-    code, _, err = _cli([str(empty)])
+    code, _, err = cli([str(empty)])
     lines = err.strip().splitlines()
     assert code == 1 and len(lines) == 1
     assert 'no predictions dump' in lines[0] and '--out' in lines[0]
     # two dumps: ambiguous, the user must choose
     shutil.copy(osp.join(test_run, 'preds.json'), empty / 'a.json')
     shutil.copy(osp.join(test_run, 'preds.json'), empty / 'b.json')
-    code, _, err = _cli([str(empty)])
+    code, _, err = cli([str(empty)])
     assert code == 1 and 'a.json' in err and '--preds' in err
     # --preds chooses; no maps and no test log there: cards without maps,
     # metrics computed from the predictions (checked against sklearn)
     from sklearn.metrics import roc_auc_score
     preds = json.load(open(empty / 'a.json'))
     out = str(tmp_path / 'chosen.html')
-    code, _, err = _cli([str(empty), '--preds', str(empty / 'a.json'),
-                         '--out', out])
+    code, _, err = cli([str(empty), '--preds', str(empty / 'a.json'),
+                        '--out', out])
     assert code == 0, err
     text = open(out, encoding='utf-8').read()
     assert all(it['map'] is None for it in _items(text))
@@ -227,9 +205,9 @@ def test_report_options_and_refusals(test_run, report, tmp_path):
     assert f'<th>forgery/auc</th><td class="v">{auc:.4f}</td>' in text
     # --maps-dir and --metrics name the test run's files
     [log] = glob.glob(osp.join(test_run, '2*', '2*.json'))
-    code, _, err = _cli([str(empty), '--preds', str(empty / 'a.json'),
-                         '--maps-dir', osp.join(test_run, 'maps', 'test'),
-                         '--metrics', log, '--out', out, '--overwrite'])
+    code, _, err = cli([str(empty), '--preds', str(empty / 'a.json'),
+                        '--maps-dir', osp.join(test_run, 'maps', 'test'),
+                        '--metrics', log, '--out', out, '--overwrite'])
     assert code == 0, err
     text = open(out, encoding='utf-8').read()
     assert all(it['map'] for it in _items(text)) and log in text

@@ -1,11 +1,8 @@
 """Fixtures of the visualization tests: the tiny FoCus and multi-task
-configs with random weights saved as checkpoints, tool loaders, and a
-subprocess runner that calls the tools as the docs do."""
-import importlib.util
-import os
+configs with random weights saved as checkpoints, and a loader of the
+``tools/visualization`` scripts (``run_tool``, the subprocess runner, is in
+``tests/conftest.py``)."""
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -45,54 +42,20 @@ def _calibrate_bn(model, size=32):
     model.eval()
 
 
-def _save_random(cfg, path):
-    from mmfocus.apis import init_model
-    torch.manual_seed(0)
-    model = init_model(cfg)
-    _calibrate_bn(model)
-    torch.save({'meta': {}, 'state_dict': model.state_dict()}, path)
-    return path
-
-
 @pytest.fixture(scope='session')
-def focus_ckpt(tmp_path_factory):
+def focus_ckpt(random_checkpoint):
     """The tiny FoCus (two branches + CL) with random weights."""
-    return _save_random(FOCUS_CFG,
-                        str(tmp_path_factory.mktemp('ckpt') / 'focus.pth'))
+    return random_checkpoint(FOCUS_CFG, prepare=_calibrate_bn)
 
 
 @pytest.fixture(scope='session')
-def multitask_ckpt(tmp_path_factory):
+def multitask_ckpt(random_checkpoint):
     """The tiny multi-task detector with random weights."""
-    return _save_random(MULTITASK_CFG,
-                        str(tmp_path_factory.mktemp('ckpt') / 'mt.pth'))
-
-
-def _load_tool(name):
-    path = osp.join(ROOT, 'tools', 'visualization', name + '.py')
-    spec = importlib.util.spec_from_file_location(f'viz_tool_{name}', path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return random_checkpoint(MULTITASK_CFG, prepare=_calibrate_bn)
 
 
 @pytest.fixture(scope='session')
-def tool():
+def tool(load_tool):
     """``tool(name)``: ``tools/visualization/<name>.py`` as a module, to
     call its ``main(argv)`` in-process."""
-    return _load_tool
-
-
-def _run_tool(args):
-    env = dict(os.environ, PYTHONPATH=ROOT, CUDA_VISIBLE_DEVICES='',
-               OMP_NUM_THREADS='1')
-    env.pop('MMFOCUS_DEBUG', None)
-    return subprocess.run([sys.executable] + list(args), cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
-
-
-@pytest.fixture(scope='session')
-def run_tool():
-    """``run_tool(args)``: ``python <args>`` in the repo root as a user runs
-    it; returns the ``CompletedProcess``."""
-    return _run_tool
+    return lambda name: load_tool(f'tools/visualization/{name}.py')

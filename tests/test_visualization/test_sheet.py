@@ -3,7 +3,6 @@ size, each tile against a direct cv2 rendering of its source (the resized
 face, the true mask, a tools/generate_maps.py SSIM map, a live FoCus map),
 row choice, and clear errors (missing map file, unknown image, existing
 output)."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -39,16 +38,13 @@ def _heat(m, tile):
 
 
 @pytest.fixture
-def data(tiny_demo_data, tmp_path):
+def data(tiny_demo_data, tmp_path, load_tool):
     """A private copy of the tiny demo data with SSIM maps of its test
     split (``test_maps-ssim.json``), made by tools/generate_maps.py as in
     the docs."""
     root = str(tmp_path / 'faces')
     shutil.copytree(tiny_demo_data, root)
-    spec = importlib.util.spec_from_file_location(
-        'generate_maps_tool', osp.join(ROOT, 'tools', 'generate_maps.py'))
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
+    gen = load_tool('tools/generate_maps.py')
     gen.main(['--source', 'ssim', '--ann', 'test.json', '--data-root', root,
               '--out-dir', osp.join(root, 'maps'), '--no-progress'])
     return root

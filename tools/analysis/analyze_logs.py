@@ -19,7 +19,6 @@ Examples:
 import argparse
 import glob
 import io
-import json
 import os.path as osp
 import sys
 from typing import Dict, List, Optional, Sequence
@@ -30,24 +29,11 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
     __file__)))))
 
 from mmfocus.utils.cli import cli_main  # noqa: E402
-from mmfocus.utils.io import atomic_write  # noqa: E402
+from mmfocus.utils.io import atomic_write, load_json_lines  # noqa: E402
 
 
 def _read_json_lines(path: str, run: int) -> List[dict]:
-    records = []
-    with open(path) as f:
-        for n, line in enumerate(f, 1):
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                rec = json.loads(line)
-            except ValueError as e:
-                raise ValueError(f'{path}:{n} is not a JSON log line '
-                                 f'({e})') from e
-            if not isinstance(rec, dict):
-                raise ValueError(f'{path}:{n} is not a JSON object')
-            records.append(rec)
+    records = load_json_lines(path)
     last_iter = None
     for rec in records:
         rec['_run'] = run

@@ -20,8 +20,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
 
 from mmfocus.datasets.converters.celebdf import convert_celebdf  # noqa: E402
-from mmfocus.datasets.converters.cli import (add_common_args,  # noqa: E402
-                                             common_kwargs, print_summary)
+from mmfocus.datasets.converters.cli import (  # noqa: E402
+    add_common_args, add_train_args, common_kwargs, print_summary)
 from mmfocus.utils.cli import cli_main  # noqa: E402
 
 
@@ -33,11 +33,7 @@ def parse_args(argv=None):
                    'Celeb-synthesis/, YouTube-real/, '
                    'List_of_testing_videos.txt)')
     p.add_argument('out', help='output folder, e.g. data/celebdf-v2')
-    p.add_argument('--include-train', action='store_true',
-                   help='also convert the videos outside the test list '
-                   '(train.json)')
-    p.add_argument('--real-oversample', type=int, default=1, metavar='K',
-                   help='repeat each real train entry K times')
+    add_train_args(p, 'the videos outside the test list (train.json)')
     p.add_argument('--test-list', default=None,
                    help='test list (default: <root>/'
                    'List_of_testing_videos.txt)')

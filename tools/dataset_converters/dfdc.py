@@ -23,8 +23,8 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
 
-from mmfocus.datasets.converters.cli import (add_common_args,  # noqa: E402
-                                             common_kwargs, print_summary)
+from mmfocus.datasets.converters.cli import (  # noqa: E402
+    add_common_args, add_train_args, common_kwargs, print_summary)
 from mmfocus.datasets.converters.dfdc import convert_dfdc  # noqa: E402
 from mmfocus.utils.cli import cli_main  # noqa: E402
 
@@ -36,16 +36,13 @@ def parse_args(argv=None):
     p.add_argument('root', help='DFDC root (test/ with metadata.json or '
                    'labels.csv; dfdc_train_part_N/ with metadata.json)')
     p.add_argument('out', help='output folder, e.g. data/dfdc')
-    p.add_argument('--include-train', action='store_true',
-                   help='also convert the training parts (train.json) and '
-                   'validation/ (val.json)')
+    add_train_args(p, 'the training parts (train.json) and validation/ '
+                   '(val.json)')
     p.add_argument('--val-parts', type=int, nargs='+', default=[],
                    metavar='N', help='training parts that form val.json')
     p.add_argument('--all-test-videos', action='store_true',
                    help='keep multi-face test videos in test.json (default: '
                    'single-face videos only)')
-    p.add_argument('--real-oversample', type=int, default=1, metavar='K',
-                   help='repeat each real train entry K times')
     add_common_args(p)
     return p.parse_args(argv)
 

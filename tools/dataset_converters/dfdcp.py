@@ -18,8 +18,8 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
 
-from mmfocus.datasets.converters.cli import (add_common_args,  # noqa: E402
-                                             common_kwargs, print_summary)
+from mmfocus.datasets.converters.cli import (  # noqa: E402
+    add_common_args, add_train_args, common_kwargs, print_summary)
 from mmfocus.datasets.converters.dfdcp import convert_dfdcp  # noqa: E402
 from mmfocus.utils.cli import cli_main  # noqa: E402
 
@@ -31,10 +31,7 @@ def parse_args(argv=None):
     p.add_argument('root', help='dfdc_preview_set folder (dataset.json, '
                    'original_videos/, method_A/, method_B/)')
     p.add_argument('out', help='output folder, e.g. data/dfdcp')
-    p.add_argument('--include-train', action='store_true',
-                   help='also convert the "train" videos (train.json)')
-    p.add_argument('--real-oversample', type=int, default=1, metavar='K',
-                   help='repeat each real train entry K times')
+    add_train_args(p, 'the "train" videos (train.json)')
     add_common_args(p)
     return p.parse_args(argv)
 

@@ -24,8 +24,8 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
 
-from mmfocus.datasets.converters.cli import (add_common_args,  # noqa: E402
-                                             common_kwargs, print_summary)
+from mmfocus.datasets.converters.cli import (  # noqa: E402
+    add_common_args, add_train_args, common_kwargs, print_summary)
 from mmfocus.datasets.converters.wdf import convert_wdf  # noqa: E402
 from mmfocus.utils.cli import cli_main  # noqa: E402
 
@@ -41,10 +41,7 @@ def parse_args(argv=None):
                    help='detect: run the face detector on the frames; '
                    'given: every frame is the face (square crop of the '
                    'whole frame, no landmarks)')
-    p.add_argument('--include-train', action='store_true',
-                   help='also convert the train folders (train.json)')
-    p.add_argument('--real-oversample', type=int, default=1, metavar='K',
-                   help='repeat each real train entry K times')
+    add_train_args(p, 'the train folders (train.json)')
     add_common_args(p)
     # the margin's default depends on --faces (1.3 detect, 1.0 given)
     p.set_defaults(margin=None)

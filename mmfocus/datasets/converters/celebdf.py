@@ -27,7 +27,7 @@ import os.path as osp
 import re
 from typing import Dict, List, Optional, Tuple
 
-from .engine import ConvertSettings, VideoTask, convert_videos, parse_shard
+from .engine import VideoTask, run_conversion
 
 #: folder -> mmfocus label (0 real, 1 fake)
 CELEBDF_FOLDERS = {'Celeb-real': 0, 'YouTube-real': 0, 'Celeb-synthesis': 1}
@@ -138,19 +138,9 @@ def collect_celebdf(root: str, include_train: bool = False,
 
 def convert_celebdf(root: str,
                     out: str,
-                    frames: int = 10,
-                    workers: int = 1,
-                    shard: Optional[str] = None,
                     include_train: bool = False,
-                    real_oversample: int = 1,
-                    margin: float = 1.3,
-                    size: int = 224,
-                    detector: Optional[dict] = None,
                     test_list: Optional[str] = None,
-                    merge: str = 'auto',
-                    min_faces: Optional[int] = None,
-                    progress: bool = True,
-                    face_detector=None) -> dict:
+                    **options) -> dict:
     """Convert Celeb-DF v2 to face crops and ``test.json`` (and
     ``train.json`` with ``include_train``) under ``out``.
 
@@ -158,24 +148,13 @@ def convert_celebdf(root: str,
         root (str): Celeb-DF v2 root.
         out (str): Output folder (``data/celebdf-v2`` for
             ``configs/_base_/datasets/celebdf-v2.py``).
-        frames (int): Frames per video. Defaults to 10.
-        workers (int): Processes. Defaults to 1.
-        shard (str, optional): ``'i/n'``. Defaults to None.
         include_train (bool): Convert the non-test videos too.
             Defaults to False.
-        real_oversample (int): Repeat real train entries. Defaults to 1.
-        margin (float): Crop margin. Defaults to 1.3.
-        size (int): Crop side. Defaults to 224.
-        detector (dict, optional): Detector config. Defaults to
-            :data:`~.engine.DEFAULT_DETECTOR`.
         test_list (str, optional): Test list. Defaults to the one in root.
-        merge (str): ``'auto'``, ``'only'`` or ``'never'``.
-            Defaults to ``'auto'``.
-        min_faces (int, optional): Report videos with fewer faces.
-            Defaults to ``max(1, frames // 2)``.
-        progress (bool): Progress bar. Defaults to True.
-        face_detector (BaseFaceDetector, optional): A ready detector
-            (``workers=1``). Defaults to None.
+        **options: Sampling, cropping and run options (``frames``,
+            ``workers``, ``shard``, ``real_oversample``, ``margin``,
+            ``size``, ``detector``, ``merge``, ``min_faces``, ``progress``,
+            ``face_detector``) of :func:`~.engine.run_conversion`.
 
     Returns:
         dict: The run summary plus ``out_dir``, ``missing``, ``ignored``.
@@ -183,21 +162,10 @@ def convert_celebdf(root: str,
     tasks, missing, ignored = collect_celebdf(root, include_train, test_list)
     if not tasks:
         raise FileNotFoundError(f'no Celeb-DF video to convert under {root}')
-    kwargs = dict(frames=frames, margin=margin, size=size)
-    if detector is not None:
-        kwargs['detector'] = detector
-    settings = ConvertSettings(**kwargs)
     metainfo = dict(
         dataset='Celeb-DF-v2', methods=['Celeb-synthesis'],
-        frames_per_video=settings.frames, margin=settings.margin,
-        size=settings.size, detector=settings.detector,
         pairing='fake idX_idY_ZZZZ: target Celeb-real/idX_ZZZZ '
         '(pair_path), source identity idY')
-    summary = convert_videos(
-        tasks, out, settings, metainfo, workers=workers,
-        shard=parse_shard(shard), merge=merge,
-        real_oversample=real_oversample, min_faces=min_faces,
-        missing=missing, progress=progress, detector=face_detector)
-    summary.update(out_dir=osp.abspath(out), missing=missing,
-                   ignored=ignored)
+    summary = run_conversion(tasks, out, metainfo, missing, **options)
+    summary['ignored'] = ignored
     return summary

@@ -35,6 +35,17 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
                         help='no progress bar')
 
 
+def add_train_args(parser: argparse.ArgumentParser, what: str) -> None:
+    """Add ``--include-train`` (also convert ``what``) and
+    ``--real-oversample`` (for the test-first datasets: Celeb-DF, DFDC,
+    DFDC preview, WildDeepfake)."""
+    parser.add_argument('--include-train', action='store_true',
+                        help=f'also convert {what}')
+    parser.add_argument('--real-oversample', type=int, default=1,
+                        metavar='K',
+                        help='repeat each real train entry K times')
+
+
 def detector_cfg(name: str, weights: Optional[str] = None) -> dict:
     """Detector config of a ``--detector`` choice.
 

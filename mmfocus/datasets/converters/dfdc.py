@@ -40,12 +40,12 @@ Video ids are ``<part folder>/<video stem>`` (e.g.
 """
 import csv
 import glob
-import json
 import os.path as osp
 import re
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
-from .engine import ConvertSettings, VideoTask, convert_videos, parse_shard
+from mmfocus.utils.io import load_json
+from .engine import VideoTask, run_conversion
 
 _PART = re.compile(r'^dfdc_train_part_(\d+)$')
 _LABELS = {'REAL': 0, 'FAKE': 1, '0': 0, '1': 1}
@@ -62,11 +62,7 @@ def _label_of(value, where: str) -> int:
 
 
 def _load_json(path: str) -> dict:
-    try:
-        with open(path) as f:
-            data = json.load(f)
-    except ValueError as e:
-        raise ValueError(f'{path}: not valid JSON ({e})') from None
+    data = load_json(path, 'DFDC metadata')
     if not isinstance(data, dict) or not data:
         raise ValueError(f'{path}: expected an object mapping video files '
                          f'to their metadata')
@@ -197,21 +193,27 @@ def collect_dfdc(root: str,
         path = osp.join(folder, f'{stem}.mp4')
         return path if osp.isfile(path) else None
 
+    def add_labelled(name, split, single_face=False):
+        """The videos of ``<root>/<name>`` (test / validation: labels in
+        metadata.json or labels.csv)."""
+        folder = osp.join(root, name)
+        labels, _ = load_dfdc_labels(folder)
+        for stem, label in sorted(labels.items()):
+            path = video_path(folder, stem)
+            if path is None:
+                missing.append(f'{name}/{stem}')
+                continue
+            tasks.append(VideoTask(
+                folder=name, name=stem, path=path, label=label,
+                method='real' if label == 0 else 'DFDC', split=split,
+                single_face=single_face))
+
     test_dir = osp.join(root, 'test')
     if not osp.isdir(test_dir):
         raise FileNotFoundError(
             f'DFDC test set not found: {test_dir} (expected <root>/test/ with '
             f'metadata.json or labels.csv and the mp4 files)')
-    labels, _ = load_dfdc_labels(test_dir)
-    for stem, label in sorted(labels.items()):
-        path = video_path(test_dir, stem)
-        if path is None:
-            missing.append(f'test/{stem}')
-            continue
-        tasks.append(VideoTask(
-            folder='test', name=stem, path=path, label=label,
-            method='real' if label == 0 else 'DFDC', split='test',
-            single_face=single_face_test))
+    add_labelled('test', 'test', single_face=single_face_test)
     val_parts = sorted({int(p) for p in val_parts})
     if not include_train:
         if val_parts:
@@ -262,36 +264,17 @@ def collect_dfdc(root: str,
             folder=part, name=stem, path=paths[stem], label=meta['label'],
             method='real' if meta['label'] == 0 else 'DFDC', split=split,
             **kwargs))
-    val_dir = osp.join(root, 'validation')
-    if osp.isdir(val_dir):
-        labels, _ = load_dfdc_labels(val_dir)
-        for stem, label in sorted(labels.items()):
-            path = video_path(val_dir, stem)
-            if path is None:
-                missing.append(f'validation/{stem}')
-                continue
-            tasks.append(VideoTask(
-                folder='validation', name=stem, path=path, label=label,
-                method='real' if label == 0 else 'DFDC', split='val'))
+    if osp.isdir(osp.join(root, 'validation')):
+        add_labelled('validation', 'val')
     return tasks, missing
 
 
 def convert_dfdc(root: str,
                  out: str,
-                 frames: int = 10,
-                 workers: int = 1,
-                 shard: Optional[str] = None,
                  include_train: bool = False,
                  val_parts: Sequence[int] = (),
                  single_face_test: bool = True,
-                 real_oversample: int = 1,
-                 margin: float = 1.3,
-                 size: int = 224,
-                 detector: Optional[dict] = None,
-                 merge: str = 'auto',
-                 min_faces: Optional[int] = None,
-                 progress: bool = True,
-                 face_detector=None) -> dict:
+                 **options) -> dict:
     """Convert DFDC to face crops and ``test.json`` (plus ``train.json`` /
     ``val.json`` with ``include_train``) under ``out``.
 
@@ -299,27 +282,16 @@ def convert_dfdc(root: str,
         root (str): DFDC root.
         out (str): Output folder (``data/dfdc`` for
             ``configs/_base_/datasets/dfdc.py``).
-        frames (int): Frames per video. Defaults to 10.
-        workers (int): Processes. Defaults to 1.
-        shard (str, optional): ``'i/n'``. Defaults to None.
         include_train (bool): Convert the training parts and the validation
             set too. Defaults to False.
         val_parts (Sequence[int]): Training parts forming ``val.json``.
             Defaults to ().
         single_face_test (bool): Single-subject test videos only.
             Defaults to True.
-        real_oversample (int): Repeat real train entries. Defaults to 1.
-        margin (float): Crop margin. Defaults to 1.3.
-        size (int): Crop side. Defaults to 224.
-        detector (dict, optional): Detector config. Defaults to
-            :data:`~.engine.DEFAULT_DETECTOR`.
-        merge (str): ``'auto'``, ``'only'`` or ``'never'``.
-            Defaults to ``'auto'``.
-        min_faces (int, optional): Report videos with fewer faces.
-            Defaults to ``max(1, frames // 2)``.
-        progress (bool): Progress bar. Defaults to True.
-        face_detector (BaseFaceDetector, optional): A ready detector
-            (``workers=1``). Defaults to None.
+        **options: Sampling, cropping and run options (``frames``,
+            ``workers``, ``shard``, ``real_oversample``, ``margin``,
+            ``size``, ``detector``, ``merge``, ``min_faces``, ``progress``,
+            ``face_detector``) of :func:`~.engine.run_conversion`.
 
     Returns:
         dict: The run summary plus ``out_dir`` and ``missing``.
@@ -328,23 +300,11 @@ def convert_dfdc(root: str,
                                   single_face_test)
     if not tasks:
         raise FileNotFoundError(f'no DFDC video to convert under {root}')
-    kwargs = dict(frames=frames, margin=margin, size=size)
-    if detector is not None:
-        kwargs['detector'] = detector
-    settings = ConvertSettings(**kwargs)
     metainfo = dict(
-        dataset='DFDC', methods=['DFDC'], frames_per_video=settings.frames,
-        margin=settings.margin, size=settings.size,
-        detector=settings.detector,
+        dataset='DFDC', methods=['DFDC'],
         test_protocol=('single-face videos only (exactly one face in every '
                        'sampled frame)' if single_face_test else
                        'all test videos'),
         pairing='train fake: original real video from metadata.json '
         '(pair_path)')
-    summary = convert_videos(
-        tasks, out, settings, metainfo, workers=workers,
-        shard=parse_shard(shard), merge=merge,
-        real_oversample=real_oversample, min_faces=min_faces,
-        missing=missing, progress=progress, detector=face_detector)
-    summary.update(out_dir=osp.abspath(out), missing=missing)
-    return summary
+    return run_conversion(tasks, out, metainfo, missing, **options)

@@ -20,11 +20,11 @@ converts the ``train`` ones into ``train.json``. Video ids are the relative
 paths without ``.mp4``; ``method`` is ``real`` or the method folder
 (``method_A`` / ``method_B``).
 """
-import json
 import os.path as osp
-from typing import List, Optional, Tuple
+from typing import List, Tuple
 
-from .engine import ConvertSettings, VideoTask, convert_videos, parse_shard
+from mmfocus.utils.io import load_json
+from .engine import VideoTask, run_conversion
 
 DATASET_FILE = 'dataset.json'
 _LABELS = {'real': 0, 'fake': 1}
@@ -41,13 +41,7 @@ def load_dfdcp_index(path: str) -> dict:
     Returns:
         dict: relative video path -> ``dict(label=0|1, split=..., extra)``.
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'DFDC preview index not found: {path}')
-    try:
-        with open(path) as f:
-            raw = json.load(f)
-    except ValueError as e:
-        raise ValueError(f'{path}: not valid JSON ({e})') from None
+    raw = load_json(path, 'DFDC preview index')
     if not isinstance(raw, dict) or not raw:
         raise ValueError(f'{path}: expected an object mapping video paths '
                          f'to their metadata')
@@ -115,18 +109,8 @@ def collect_dfdcp(root: str, include_train: bool = False
 
 def convert_dfdcp(root: str,
                   out: str,
-                  frames: int = 10,
-                  workers: int = 1,
-                  shard: Optional[str] = None,
                   include_train: bool = False,
-                  real_oversample: int = 1,
-                  margin: float = 1.3,
-                  size: int = 224,
-                  detector: Optional[dict] = None,
-                  merge: str = 'auto',
-                  min_faces: Optional[int] = None,
-                  progress: bool = True,
-                  face_detector=None) -> dict:
+                  **options) -> dict:
     """Convert DFDC preview to face crops and ``test.json`` (plus
     ``train.json`` with ``include_train``) under ``out``.
 
@@ -134,23 +118,12 @@ def convert_dfdcp(root: str,
         root (str): The ``dfdc_preview_set`` folder.
         out (str): Output folder (``data/dfdcp`` for
             ``configs/_base_/datasets/dfdcp.py``).
-        frames (int): Frames per video. Defaults to 10.
-        workers (int): Processes. Defaults to 1.
-        shard (str, optional): ``'i/n'``. Defaults to None.
         include_train (bool): Convert the train videos too.
             Defaults to False.
-        real_oversample (int): Repeat real train entries. Defaults to 1.
-        margin (float): Crop margin. Defaults to 1.3.
-        size (int): Crop side. Defaults to 224.
-        detector (dict, optional): Detector config. Defaults to
-            :data:`~.engine.DEFAULT_DETECTOR`.
-        merge (str): ``'auto'``, ``'only'`` or ``'never'``.
-            Defaults to ``'auto'``.
-        min_faces (int, optional): Report videos with fewer faces.
-            Defaults to ``max(1, frames // 2)``.
-        progress (bool): Progress bar. Defaults to True.
-        face_detector (BaseFaceDetector, optional): A ready detector
-            (``workers=1``). Defaults to None.
+        **options: Sampling, cropping and run options (``frames``,
+            ``workers``, ``shard``, ``real_oversample``, ``margin``,
+            ``size``, ``detector``, ``merge``, ``min_faces``, ``progress``,
+            ``face_detector``) of :func:`~.engine.run_conversion`.
 
     Returns:
         dict: The run summary plus ``out_dir``, ``missing``, ``ignored``.
@@ -159,20 +132,8 @@ def convert_dfdcp(root: str,
     if not tasks:
         raise FileNotFoundError(f'no DFDC preview video to convert under '
                                 f'{root}')
-    kwargs = dict(frames=frames, margin=margin, size=size)
-    if detector is not None:
-        kwargs['detector'] = detector
-    settings = ConvertSettings(**kwargs)
-    metainfo = dict(
-        dataset='DFDC-preview', methods=['method_A', 'method_B'],
-        frames_per_video=settings.frames, margin=settings.margin,
-        size=settings.size, detector=settings.detector,
-        pairing='none (dataset.json names no source video)')
-    summary = convert_videos(
-        tasks, out, settings, metainfo, workers=workers,
-        shard=parse_shard(shard), merge=merge,
-        real_oversample=real_oversample, min_faces=min_faces,
-        missing=missing, progress=progress, detector=face_detector)
-    summary.update(out_dir=osp.abspath(out), missing=missing,
-                   ignored=ignored)
+    metainfo = dict(dataset='DFDC-preview', methods=['method_A', 'method_B'],
+                    pairing='none (dataset.json names no source video)')
+    summary = run_conversion(tasks, out, metainfo, missing, **options)
+    summary['ignored'] = ignored
     return summary

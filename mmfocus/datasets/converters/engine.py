@@ -658,6 +658,75 @@ def _process_all(todo, out_dir, settings, workers, detector, bar, summary,
         bar.close()
 
 
+def run_conversion(tasks: Sequence[VideoTask],
+                   out_dir: str,
+                   metainfo: dict,
+                   missing: Sequence[str] = (),
+                   *,
+                   frames: int = 10,
+                   workers: int = 1,
+                   shard: Optional[str] = None,
+                   real_oversample: int = 1,
+                   margin: float = 1.3,
+                   size: int = 224,
+                   detector: Optional[dict] = None,
+                   mask_thr: int = 16,
+                   merge: str = 'auto',
+                   min_faces: Optional[int] = None,
+                   progress: bool = True,
+                   face_detector=None) -> dict:
+    """Convert a dataset's listed videos with the options every
+    ``convert_<dataset>`` function takes (its ``**options``).
+
+    Builds the :class:`ConvertSettings`, adds them to ``metainfo``
+    (``frames_per_video``, ``margin``, ``size``, ``detector``) and runs
+    :func:`convert_videos`.
+
+    Args:
+        tasks (Sequence[VideoTask]): The dataset's videos.
+        out_dir (str): Output folder.
+        metainfo (dict): Dataset part of the annotations' ``metainfo``
+            (``dataset``, ``methods``, ``pairing``, ...).
+        missing (Sequence[str]): Listed videos absent from the download.
+            Defaults to ().
+        frames (int): Frames per video. Defaults to 10.
+        workers (int): Processes. Defaults to 1.
+        shard (str, optional): ``'i/n'`` (:func:`parse_shard`).
+            Defaults to None.
+        real_oversample (int): Repeat real train entries. Defaults to 1.
+        margin (float): Crop margin. Defaults to 1.3.
+        size (int): Crop side. Defaults to 224.
+        detector (dict, optional): Detector config. Defaults to
+            :data:`DEFAULT_DETECTOR`.
+        mask_thr (int): Mask binarisation threshold. Defaults to 16.
+        merge (str): ``'auto'``, ``'only'`` or ``'never'``.
+            Defaults to ``'auto'``.
+        min_faces (int, optional): Report videos with fewer faces.
+            Defaults to ``max(1, frames // 2)``.
+        progress (bool): Progress bar. Defaults to True.
+        face_detector (BaseFaceDetector, optional): A ready detector
+            (``workers=1`` only). Defaults to None.
+
+    Returns:
+        dict: The :func:`convert_videos` summary plus ``out_dir`` (absolute)
+        and ``missing``.
+    """
+    kwargs = dict(frames=frames, margin=margin, size=size, mask_thr=mask_thr)
+    if detector is not None:
+        kwargs['detector'] = detector
+    settings = ConvertSettings(**kwargs)
+    metainfo = dict(metainfo, frames_per_video=settings.frames,
+                    margin=settings.margin, size=settings.size,
+                    detector=settings.detector)
+    summary = convert_videos(
+        tasks, out_dir, settings, metainfo, workers=workers,
+        shard=parse_shard(shard), merge=merge,
+        real_oversample=real_oversample, min_faces=min_faces,
+        missing=missing, progress=progress, detector=face_detector)
+    summary.update(out_dir=osp.abspath(out_dir), missing=list(missing))
+    return summary
+
+
 def format_summary(summary: dict) -> str:
     """Human-readable lines for a :func:`convert_videos` summary."""
     lines = [f"videos: {summary['selected']} selected of {summary['total']}"

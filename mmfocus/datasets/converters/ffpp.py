@@ -25,12 +25,11 @@ Splits: the official ``{train,val,test}.json`` (shipped in
 method).
 """
 import glob
-import json
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .engine import (SPLITS, ConvertSettings, VideoTask, convert_videos,
-                     parse_shard)
+from mmfocus.utils.io import load_json
+from .engine import SPLITS, VideoTask, run_conversion
 
 FFPP_METHODS = ('Deepfakes', 'Face2Face', 'FaceSwap', 'NeuralTextures')
 COMPRESSIONS = ('raw', 'c23', 'c40')
@@ -55,13 +54,7 @@ def load_ffpp_splits(split_dir: Optional[str] = None
     seen: Dict[str, str] = {}
     for split in SPLITS:
         path = osp.join(split_dir, f'{split}.json')
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'FF++ split file not found: {path}')
-        try:
-            with open(path) as f:
-                raw = json.load(f)
-        except ValueError as e:
-            raise ValueError(f'{path}: not valid JSON ({e})') from None
+        raw = load_json(path, 'FF++ split file')
         if not isinstance(raw, list):
             raise ValueError(f'{path}: expected a list of [id, id] pairs')
         pairs[split] = []
@@ -174,20 +167,9 @@ def collect_ffpp(root: str,
 def convert_ffpp(root: str,
                  out: str,
                  compression: str = 'c23',
-                 frames: int = 10,
-                 workers: int = 1,
-                 shard: Optional[str] = None,
                  methods: Sequence[str] = FFPP_METHODS,
-                 real_oversample: int = 1,
-                 margin: float = 1.3,
-                 size: int = 224,
-                 detector: Optional[dict] = None,
                  split_dir: Optional[str] = None,
-                 merge: str = 'auto',
-                 min_faces: Optional[int] = None,
-                 mask_thr: int = 16,
-                 progress: bool = True,
-                 face_detector=None) -> dict:
+                 **options) -> dict:
     """Convert FF++ videos to face crops and ``{train,val,test}.json``.
 
     The output goes to ``<out>/<compression>/`` (``--out data/ffpp`` gives
@@ -200,26 +182,14 @@ def convert_ffpp(root: str,
         out (str): Output root.
         compression (str): ``'raw'``, ``'c23'`` or ``'c40'``.
             Defaults to ``'c23'``.
-        frames (int): Frames per video. Defaults to 10.
-        workers (int): Processes. Defaults to 1.
-        shard (str, optional): ``'i/n'``. Defaults to None.
         methods (Sequence[str]): Defaults to :data:`FFPP_METHODS`.
-        real_oversample (int): Repeat real train entries (4 balances the
-            four methods). Defaults to 1.
-        margin (float): Crop margin. Defaults to 1.3.
-        size (int): Crop side. Defaults to 224.
-        detector (dict, optional): Detector config. Defaults to
-            :data:`~.engine.DEFAULT_DETECTOR`.
         split_dir (str, optional): Split files. Defaults to the official
             ones shipped with mmfocus.
-        merge (str): ``'auto'``, ``'only'`` or ``'never'``.
-            Defaults to ``'auto'``.
-        min_faces (int, optional): Report videos with fewer faces.
-            Defaults to ``max(1, frames // 2)``.
-        mask_thr (int): Mask binarisation threshold. Defaults to 16.
-        progress (bool): Progress bar. Defaults to True.
-        face_detector (BaseFaceDetector, optional): A ready detector
-            (``workers=1`` only). Defaults to None.
+        **options: Sampling, cropping and run options (``frames``,
+            ``workers``, ``shard``, ``real_oversample`` (4 balances the four
+            methods), ``margin``, ``size``, ``detector``, ``mask_thr``,
+            ``merge``, ``min_faces``, ``progress``, ``face_detector``) of
+            :func:`~.engine.run_conversion`.
 
     Returns:
         dict: The run summary (see :func:`~.engine.convert_videos`) plus
@@ -231,22 +201,11 @@ def convert_ffpp(root: str,
     if not tasks:
         raise FileNotFoundError(f'no FF++ video of the splits found under '
                                 f'{root} ({compression})')
-    kwargs = dict(frames=frames, margin=margin, size=size, mask_thr=mask_thr)
-    if detector is not None:
-        kwargs['detector'] = detector
-    settings = ConvertSettings(**kwargs)
     metainfo = dict(
         dataset='FaceForensics++', compression=compression, methods=methods,
-        frames_per_video=settings.frames, margin=settings.margin,
-        size=settings.size, detector=settings.detector,
         pairing='fake XXX_YYY: target XXX (pair_path = frame of XXX), '
         'source YYY')
-    out_dir = osp.join(out, compression)
-    summary = convert_videos(
-        tasks, out_dir, settings, metainfo, workers=workers,
-        shard=parse_shard(shard), merge=merge,
-        real_oversample=real_oversample, min_faces=min_faces,
-        missing=missing, progress=progress, detector=face_detector)
-    summary.update(out_dir=osp.abspath(out_dir), missing=missing,
-                   ignored=ignored)
+    summary = run_conversion(tasks, osp.join(out, compression), metainfo,
+                             missing, **options)
+    summary['ignored'] = ignored
     return summary

@@ -36,7 +36,7 @@ import numpy as np
 from mmfocus.faces import Face
 from mmfocus.faces.detectors import BaseFaceDetector
 from mmfocus.registry import FACE_DETECTORS
-from .engine import ConvertSettings, VideoTask, convert_videos, parse_shard
+from .engine import VideoTask, run_conversion
 from .video import FRAME_EXTENSIONS
 
 #: split folder -> (label, split)
@@ -145,19 +145,12 @@ def collect_wdf(root: str, include_train: bool = False
 
 def convert_wdf(root: str,
                 out: str,
-                frames: int = 10,
-                workers: int = 1,
-                shard: Optional[str] = None,
                 include_train: bool = False,
                 faces: str = 'detect',
-                real_oversample: int = 1,
                 margin: Optional[float] = None,
-                size: int = 224,
                 detector: Optional[dict] = None,
-                merge: str = 'auto',
-                min_faces: Optional[int] = None,
-                progress: bool = True,
-                face_detector=None) -> dict:
+                face_detector=None,
+                **options) -> dict:
     """Convert WildDeepfake to face crops and ``test.json`` (plus
     ``train.json`` with ``include_train``) under ``out``.
 
@@ -165,26 +158,20 @@ def convert_wdf(root: str,
         root (str): WildDeepfake root.
         out (str): Output folder (``data/wdf`` for
             ``configs/_base_/datasets/wdf.py``).
-        frames (int): Frames sampled per sequence. Defaults to 10.
-        workers (int): Processes. Defaults to 1.
-        shard (str, optional): ``'i/n'``. Defaults to None.
         include_train (bool): Convert the train folders too.
             Defaults to False.
         faces (str): ``'detect'`` (run the face detector) or ``'given'``
             (each frame is the face). Defaults to ``'detect'``.
-        real_oversample (int): Repeat real train entries. Defaults to 1.
         margin (float, optional): Crop margin. Defaults to 1.3 with
             ``'detect'`` and 1.0 (the frame as is) with ``'given'``.
-        size (int): Crop side. Defaults to 224.
         detector (dict, optional): Detector config for ``'detect'``.
             Defaults to :data:`~.engine.DEFAULT_DETECTOR`.
-        merge (str): ``'auto'``, ``'only'`` or ``'never'``.
-            Defaults to ``'auto'``.
-        min_faces (int, optional): Report sequences with fewer faces.
-            Defaults to ``max(1, frames // 2)``.
-        progress (bool): Progress bar. Defaults to True.
         face_detector (BaseFaceDetector, optional): A ready detector
             (``workers=1``). Defaults to None.
+        **options: Sampling and run options (``frames`` per sequence,
+            ``workers``, ``shard``, ``real_oversample``, ``size``,
+            ``merge``, ``min_faces`` per sequence, ``progress``) of
+            :func:`~.engine.run_conversion`.
 
     Returns:
         dict: The run summary plus ``out_dir``, ``missing``, ``ignored``.
@@ -206,20 +193,11 @@ def convert_wdf(root: str,
     if not tasks:
         raise FileNotFoundError(f'no WildDeepfake sequence to convert under '
                                 f'{root}')
-    kwargs = dict(frames=frames, margin=margin, size=size)
-    if detector is not None:
-        kwargs['detector'] = detector
-    settings = ConvertSettings(**kwargs)
-    metainfo = dict(
-        dataset='WildDeepfake', methods=['WildDeepfake'],
-        frames_per_video=settings.frames, margin=settings.margin,
-        size=settings.size, detector=settings.detector, faces=faces,
-        video_unit='face sequence folder', pairing='none')
-    summary = convert_videos(
-        tasks, out, settings, metainfo, workers=workers,
-        shard=parse_shard(shard), merge=merge,
-        real_oversample=real_oversample, min_faces=min_faces,
-        missing=missing, progress=progress, detector=face_detector)
-    summary.update(out_dir=osp.abspath(out), missing=missing,
-                   ignored=ignored)
+    metainfo = dict(dataset='WildDeepfake', methods=['WildDeepfake'],
+                    faces=faces, video_unit='face sequence folder',
+                    pairing='none')
+    summary = run_conversion(tasks, out, metainfo, missing, margin=margin,
+                             detector=detector, face_detector=face_detector,
+                             **options)
+    summary['ignored'] = ignored
     return summary
