@@ -12,8 +12,9 @@ Each fix is small, idempotent and documented in docs/en/notes/compat.md:
    default statistics methods through ``getattr``. We pickle only custom
    methods (the defaults are restored by ``__setstate__`` anyway) and
    allow-list ``HistoryBuffer`` and numpy arrays for the safe unpickler,
-   instead of turning ``weights_only`` off, so every checkpoint, ours or a
-   third party's, is still loaded safely.
+   instead of turning ``weights_only`` off, so every checkpoint mmfocus
+   writes, and plain weight files, load safely (a resume checkpoint written
+   by plain mmengine does not: it is refused, see docs/en/faq.md).
 3. DDP on CPU: mmengine's ``init_dist`` always calls ``torch.cuda.set_device``
    and wraps models with ``device_ids=[LOCAL_RANK]``;
    :func:`setup_cpu_distributed` initialises ``gloo`` first and wraps with

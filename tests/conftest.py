@@ -9,11 +9,14 @@ import pytest
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
-os.environ.setdefault('OMP_NUM_THREADS', '2')
+# tools/run_tests.sh runs 2 pytest-xdist workers on the 2-core CI machine:
+# one torch thread each then (two each would oversubscribe the cores)
+_THREADS = '1' if os.environ.get('PYTEST_XDIST_WORKER') else '2'
+os.environ.setdefault('OMP_NUM_THREADS', _THREADS)
 
 import torch  # noqa: E402
 
-torch.set_num_threads(2)
+torch.set_num_threads(int(_THREADS))
 
 
 @pytest.fixture(scope='session')

@@ -9,4 +9,5 @@ bash tools/setup_env.sh
 bash tools/setup_browser.sh
 VENV=${VENV:-"$ROOT/.venv"}
 export CUDA_VISIBLE_DEVICES=${CUDA_VISIBLE_DEVICES-}
-exec "$VENV/bin/python" -m pytest -q tests "$@"
+# MMFOCUS_TEST_WORKERS=0 runs the tests in one process
+exec "$VENV/bin/python" -m pytest -q -n "${MMFOCUS_TEST_WORKERS:-2}" tests "$@"

@@ -156,7 +156,12 @@ LEDGER: Dict[str, Tool] = {
     'tools/generate_maps.py': Tool(
         tests=('tests/test_maps/test_generate_maps.py::'
                'test_comparison_sources',
-               'tests/test_maps/test_generate_maps.py::test_focus_source'),
+               'tests/test_maps/test_generate_maps.py::test_focus_source',
+               'tests/test_maps/test_model_maps.py::'
+               'test_cam_source_matches_hand_computation',
+               'tests/test_maps/test_model_maps.py::'
+               'test_attention_source_matches_qkv_computation',
+               'tests/test_maps/test_model_maps.py::test_issue_command_form'),
         not_run={'--device': 'cuda for the model sources; the tests run '
                  'on CPU (the default)'}),
     'tools/model_converters/tv_efficientnet_to_mmpretrain.py': Tool(
@@ -166,6 +171,12 @@ LEDGER: Dict[str, Tool] = {
                  '(backbone_kwargs_for(tf_padding=True)) are tested through '
                  'the API: test_converted_weights_give_equal_outputs[tf_]'},
         outputs=(1,)),
+    'tools/dist_generate_maps.sh': Tool(
+        tests=('tests/test_maps/test_dist_generate_maps.py::'
+               'test_two_processes_split_frames_and_match_one',
+               'tests/test_maps/test_dist_generate_maps.py::'
+               'test_two_processes_model_source'),
+        parser='tools/generate_maps.py'),
     'tools/analysis/robustness.py': Tool(
         tests=('tests/test_robustness/test_robustness_tool.py::'
                'test_robustness_tool_table_json_plot',)),
