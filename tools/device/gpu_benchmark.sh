@@ -8,13 +8,7 @@
 set -uo pipefail
 OUT=${1:?usage: gpu_benchmark.sh OUT_DIR}
 mkdir -p "$OUT"
-PY=${PYTHON:-python3}
-if ! "$PY" -c 'import mmengine' 2>/dev/null && [ -d .whl ]; then
-  "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
-    --upgrade --target /tmp/site .whl/*.whl
-  export PYTHONPATH=/tmp/site:$PWD
-fi
-export PYTHONUNBUFFERED=1
+source "$(dirname "$0")/use_wheels.sh"  # sets PY, PYTHONPATH
 NW=${NUM_WORKERS:-14}
 CFG=configs/focus/vit-s_ffpp-lq.py
 DATA=(--cfg-options train_dataloader.dataset.data_root=data/demo_faces)

@@ -7,13 +7,7 @@
 set -euo pipefail
 OUT=${1:?usage: train_demo_checkpoint.sh OUT_DIR}
 shift || true
-PY=${PYTHON:-python3}
-if ! "$PY" -c 'import mmengine' 2>/dev/null && [ -d .whl ]; then
-  "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
-    --upgrade --target /tmp/site .whl/*.whl
-  export PYTHONPATH=/tmp/site:$PWD
-fi
-export PYTHONUNBUFFERED=1
+source "$(dirname "$0")/use_wheels.sh"  # sets PY, PYTHONPATH
 WORK=${WORK:-/tmp/focus_demo_work}
 NW=${NUM_WORKERS:-12}
 mkdir -p "$OUT"
