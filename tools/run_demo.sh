@@ -3,7 +3,8 @@
 #   1. set up .venv (once),  2. build the demo data (seconds),
 #   3. train FoCus-demo briefly (shows the loop, validation, checkpoints,
 #      FLOPs profile),  4. evaluate the shipped demo checkpoint on the held-out
-#      test split, dump manipulation maps, print detection and map quality.
+#      test split, dump manipulation maps and figures (ROC, histograms, map
+#      gallery), write the static HTML report, print detection and map quality.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -21,4 +22,6 @@ echo "[demo] 2/2 evaluating the shipped checkpoint -> $RUN/test"
 "$PY" tools/test.py configs/focus/vit-demo_demo-sbi.py \
   checkpoints/focus_vit-demo_demo-sbi.pth --work-dir "$RUN/test" \
   --out "$RUN/test/predictions.json"
+"$PY" tools/report.py "$RUN/test" --out "$RUN/test/report.html"
 "$PY" tools/misc/demo_summary.py "$RUN/test" --train-dir "$RUN/train"
+echo "[demo] figures: $RUN/test/vis/test/  report: $RUN/test/report.html"

@@ -16,7 +16,7 @@ mkdir -p "$OUT"
 TO=()
 [ -n "${TRAIN_TIMEOUT:-}" ] && TO=(timeout "$TRAIN_TIMEOUT")
 "${TO[@]}" "$PY" tools/train.py configs/focus/vit-demo_demo-sbi.py \
-  --work-dir "$WORK" --force --amp --cfg-options \
+  --work-dir "$WORK" --force --amp fp16 --cfg-options \
   train_dataloader.num_workers="$NW" val_dataloader.num_workers=4 \
   test_dataloader.num_workers=4 "$@" 2>&1 | tee "$OUT/train.log" || \
   echo "training stopped early (exit $?): using the last checkpoint"
