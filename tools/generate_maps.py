@@ -31,7 +31,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmfocus.maps.generate import (MODEL_SOURCES, SOURCES,  # noqa: E402
                                    generate_maps)
-from mmfocus.utils.cli import cli_main  # noqa: E402
+from mmfocus.utils.cli import (add_launcher_args, cli_main,  # noqa: E402
+                               export_local_rank)
 
 
 def parse_args(argv=None):
@@ -80,10 +81,9 @@ def parse_args(argv=None):
                    help='no progress bar')
     p.add_argument('--cfg-options', nargs='+', default=None,
                    metavar='KEY=VALUE', help='override config keys')
-    p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'],
-                   default='none', help='job launcher (several processes '
-                   'split the frames; see tools/dist_generate_maps.sh)')
-    p.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_launcher_args(p, ('none', 'pytorch', 'slurm'),
+                      help='job launcher (several processes split the '
+                      'frames; see tools/dist_generate_maps.sh)')
     args = p.parse_args(argv)
     for name in ('config', 'checkpoint'):
         pos, opt = getattr(args, name), getattr(args, name + '_opt')
@@ -146,8 +146,7 @@ def main(argv=None):
     elif args.config or args.checkpoint:
         raise ValueError(f'a config/checkpoint is for the model sources '
                          f'({", ".join(MODEL_SOURCES)}), not {args.source}')
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    export_local_rank(args)
     started = init_distributed(args.launcher)
     try:
         if args.source in MODEL_SOURCES:

@@ -6,14 +6,14 @@ Example:
         checkpoints/focus_vit-demo_demo-sbi.pth --out work_dirs/preds.json
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmfocus.apis.runner import build_runner, load_config  # noqa: E402
-from mmfocus.utils.cli import cli_main  # noqa: E402
+from mmfocus.utils.cli import (add_launcher_args, cli_main,  # noqa: E402
+                               export_local_rank)
 
 
 def parse_args(argv=None):
@@ -36,12 +36,9 @@ def parse_args(argv=None):
     p.add_argument('--cfg-options', nargs='+', default=None,
                    metavar='KEY=VALUE', help='override config keys')
     p.add_argument('--allow-new-keys', action='store_true')
-    p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                   default='none', help='job launcher')
-    p.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_launcher_args(p)
     args = p.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    export_local_rank(args)
     return args
 
 

@@ -21,6 +21,21 @@ def _one_line(e: BaseException) -> str:
     return lines[0]
 
 
+def add_launcher_args(parser, launchers=('none', 'pytorch', 'slurm', 'mpi'),
+                      help: str = 'job launcher') -> None:
+    """Add ``--launcher`` and ``--local_rank`` (set by older launchers) to
+    a tool's parser; :func:`export_local_rank` passes the rank on."""
+    parser.add_argument('--launcher', choices=list(launchers),
+                        default='none', help=help)
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def export_local_rank(args) -> None:
+    """``LOCAL_RANK`` from ``--local_rank`` unless the launcher set it."""
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+
+
 def cli_main(fn):
     """Run ``fn``; print ``error: <one line>`` and exit 1 on bad input.
 

@@ -3,7 +3,6 @@ scaling, ``tools/train.py --amp/--compile``, one stacked batch
 (default_collate) equal to the per-sample path, masks not moved in
 training, one host copy of the labels in ``predict``."""
 import os.path as osp
-import sys
 
 import pytest
 import torch
@@ -14,7 +13,6 @@ from mmengine.optim import OptimWrapper
 from mmfocus.registry import MODELS, OPTIM_WRAPPERS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(ROOT, 'tools'))
 
 
 def _tiny_focus():
@@ -73,8 +71,8 @@ def test_autocast_wrapper_rejects_unknown_dtype():
                      torch.zeros(1))], lr=0.1)))
 
 
-def test_train_tool_amp_switches_the_optim_wrapper(monkeypatch):
-    import train as train_tool
+def test_train_tool_amp_switches_the_optim_wrapper(monkeypatch, load_tool):
+    train_tool = load_tool('tools/train.py')
     base = osp.join(ROOT, 'configs', 'multitask', 'efb4-fpn_demo-sbi.py')
     cfg = Config.fromfile(base)
     assert train_tool.apply_amp(cfg, 'bf16') == 'bf16'
@@ -98,7 +96,8 @@ def test_train_tool_amp_switches_the_optim_wrapper(monkeypatch):
         train_tool.apply_amp(cfg, 'bf16')
 
 
-def test_train_tool_amp_bf16_and_compile_flags(tiny_demo_data, tmp_path):
+def test_train_tool_amp_bf16_and_compile_flags(tiny_demo_data, tmp_path,
+                                               load_tool):
     from test_tools.test_train_test_tools import CFG, _data_opts, run_tool
     work = str(tmp_path / 'w')
     run_tool(['tools/train.py', CFG, '--work-dir', work, '--amp', 'bf16',
@@ -110,7 +109,7 @@ def test_train_tool_amp_bf16_and_compile_flags(tiny_demo_data, tmp_path):
     # parameters stay fp32 under autocast; the optimizer stepped
     assert all(v.dtype == torch.float32 for v in ckpt['state_dict'].values()
                if v.is_floating_point())
-    from train import parse_args
+    parse_args = load_tool('tools/train.py').parse_args
     args = parse_args([CFG, '--amp', '--compile'])
     assert args.amp == 'auto' and args.compile
     assert parse_args([CFG]).amp is None

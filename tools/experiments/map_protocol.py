@@ -22,14 +22,14 @@ Examples:
         configs/experiments/map_protocol_ffpp-c40.py --launcher pytorch
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(
     0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmfocus.utils.cli import cli_main  # noqa: E402
+from mmfocus.utils.cli import (add_launcher_args, cli_main,  # noqa: E402
+                               export_local_rank)
 
 
 def parse_args(argv=None):
@@ -52,12 +52,10 @@ def parse_args(argv=None):
                    metavar='KEY=VALUE',
                    help='override keys of the spec (the key must exist), '
                    'e.g. data_root=... train.max_iters=100')
-    p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'],
-                   default='none', help='job launcher (torchrun: pytorch)')
-    p.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_launcher_args(p, ('none', 'pytorch', 'slurm'),
+                      help='job launcher (torchrun: pytorch)')
     args = p.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    export_local_rank(args)
     return args
 
 

@@ -4,7 +4,6 @@
     python tools/misc/demo_summary.py WORK_DIR_OF_TEST [--train-dir DIR]
 """
 import argparse
-import glob
 import json
 import os.path as osp
 import sys
@@ -14,18 +13,11 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
 
 
 def _latest_metrics(work_dir: str) -> dict:
-    files = sorted(glob.glob(osp.join(work_dir, '*', '*.json')))
-    files = [f for f in files if osp.basename(osp.dirname(f)) + '.json'
-             == osp.basename(f)]
-    if not files:
+    from mmfocus.visualization.report import find_test_metrics, load_metrics
+    path = find_test_metrics(work_dir)
+    if path is None:
         raise FileNotFoundError(f'no test metrics JSON under {work_dir}')
-    # mmengine's <timestamp>.json is JSON lines: merge them (later wins)
-    merged = {}
-    with open(files[-1]) as f:
-        for line in f:
-            if line.strip():
-                merged.update(json.loads(line))
-    return merged
+    return load_metrics(path)
 
 
 def bootstrap_auc(pred_file: str, n: int = 1000, seed: int = 0):
