@@ -1,7 +1,7 @@
 # Copyright (c) mmfocus contributors.
 """Checkpoint reading with clear errors, and checks against a model."""
 import os.path as osp
-from typing import Dict
+from typing import Dict, List, Optional, Sequence
 
 import torch
 
@@ -61,3 +61,54 @@ def check_state_dict(model: torch.nn.Module, state: Dict[str, torch.Tensor],
             parts.append(f'{len(shapes)} shape mismatches (e.g. {shapes[:2]})')
         raise RuntimeError(f'{source} does not match the model '
                            f'{type(model).__name__}: ' + '; '.join(parts))
+
+
+def strip_prefix(state: Dict[str, torch.Tensor], prefix: str,
+                 source: str = 'checkpoint') -> Dict[str, torch.Tensor]:
+    """The entries of ``state`` under ``prefix`` (e.g. ``'backbone'``), with
+    the prefix removed; one clear error when there are none."""
+    prefix = prefix if prefix.endswith('.') else prefix + '.'
+    out = {k[len(prefix):]: v for k, v in state.items()
+           if k.startswith(prefix)}
+    if not out:
+        raise RuntimeError(f'{source} has no weights under the prefix '
+                           f'{prefix!r} (its keys start with '
+                           f'{sorted({k.split(".")[0] for k in state})[:5]})')
+    return out
+
+
+def load_pretrained(module: torch.nn.Module, path: str,
+                    prefix: Optional[str] = None,
+                    ignore_keys: Sequence[str] = ()) -> List[str]:
+    """Load a local pretrained file into ``module``, exactly.
+
+    Every parameter and persistent buffer of ``module`` must come from the
+    file with the same shape, and the file may hold nothing else (except
+    ``ignore_keys``, e.g. a learned position embedding that a fixed sin-cos
+    module does not keep). Anything else raises one error naming the file,
+    so that a run never starts from partly random weights without a word.
+
+    Args:
+        module (nn.Module): The module to load into.
+        path (str): Local checkpoint (plain state dict, or with a
+            ``state_dict`` / ``model`` / ``module`` key). Never a URL.
+        prefix (str, optional): Take the sub-dict under this prefix, e.g.
+            ``'backbone'`` of a whole-detector checkpoint. Defaults to None.
+        ignore_keys (Sequence[str]): File keys dropped before the check.
+            Defaults to ().
+
+    Returns:
+        list[str]: The keys loaded.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        RuntimeError: unreadable file, empty prefix, or keys/shapes that do
+            not match the module.
+    """
+    state = load_state_dict_file(path)
+    if prefix:
+        state = strip_prefix(state, prefix, source=path)
+    state = {k: v for k, v in state.items() if k not in set(ignore_keys)}
+    check_state_dict(module, state, source=f'pretrained weights {path}')
+    module.load_state_dict(state, strict=True)
+    return sorted(state)

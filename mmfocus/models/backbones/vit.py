@@ -17,6 +17,7 @@ from timm.layers import PatchEmbed
 from timm.models.vision_transformer import Block
 
 from mmfocus.registry import MODELS
+from mmfocus.utils.checkpoint import load_pretrained
 
 
 def get_2d_sincos_pos_embed(embed_dim: int, grid_size: Tuple[int, int],
@@ -155,27 +156,31 @@ class FoCusViT(BaseModule):
                     nn.init.zeros_(m.bias)
 
     def init_weights(self) -> None:
-        """Load ``pretrained`` (a local converted file) if given."""
+        """Load ``pretrained`` (a local converted file) if given, exactly.
+
+        Raises ``FileNotFoundError`` for a missing file and ``RuntimeError``
+        for an unreadable one or one whose keys/shapes do not match (a
+        learned ``pos_embed`` in the file is dropped when this backbone uses
+        the fixed sin-cos encoding).
+        """
         super().init_weights()
         if self.pretrained is None:
             return
-        from mmfocus.utils.checkpoint import load_state_dict_file
         if not osp.isfile(self.pretrained):
             raise FileNotFoundError(
                 f'pretrained backbone weights not found: {self.pretrained} '
                 '(convert a local timm/DeiT checkpoint with '
                 'tools/model_converters/timm_vit_to_mmfocus.py; mmfocus never '
                 'downloads weights)')
-        state = load_state_dict_file(self.pretrained)
-        if self.pos_embed_type == 'sincos':
-            state.pop('pos_embed', None)
-        missing, unexpected = self.load_state_dict(state, strict=False)
-        missing = [k for k in missing if k != 'pos_embed']
-        if missing or unexpected:
-            raise RuntimeError(
-                f'checkpoint {self.pretrained} does not match FoCusViT: '
-                f'missing {missing[:5]}, unexpected {unexpected[:5]}')
-        print_log(f'FoCusViT: loaded {self.pretrained}', logger='current')
+        self.load_pretrained_file(self.pretrained)
+
+    def load_pretrained_file(self, path: str,
+                             prefix: Optional[str] = None) -> None:
+        """Load converted weights from ``path`` (see :meth:`init_weights`);
+        also what ``init_cfg=dict(type='Pretrained', ...)`` calls."""
+        ignore = ('pos_embed', ) if self.pos_embed_type == 'sincos' else ()
+        load_pretrained(self, path, prefix=prefix, ignore_keys=ignore)
+        print_log(f'FoCusViT: loaded {path}', logger='current')
 
     def forward(self, x: torch.Tensor, return_attn: bool = False):
         """Encode images.

@@ -6,7 +6,7 @@ from typing import Dict, List, Optional, Sequence, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.model import BaseModel
+from mmengine.model import BaseModel, ModuleDict
 from mmpretrain.structures import DataSample
 
 from mmfocus.registry import MODELS
@@ -94,13 +94,13 @@ class FoCus(BaseModel):
 
         neck = dict(type='CARPNeck') if neck is None else dict(neck)
         head = dict(type='CARHead') if head is None else dict(head)
-        self.backbones = nn.ModuleDict(
+        self.backbones = ModuleDict(
             {b: MODELS.build(copy.deepcopy(backbone)) for b in self.branches})
         embed_dim = self.backbones[self.branches[0]].embed_dim
         neck.setdefault('in_channels', embed_dim)
-        self.necks = nn.ModuleDict(
+        self.necks = ModuleDict(
             {b: MODELS.build(copy.deepcopy(neck)) for b in self.branches})
-        self.heads = nn.ModuleDict(
+        self.heads = ModuleDict(
             {b: MODELS.build(copy.deepcopy(head)) for b in self.branches})
         if cl_neck is not None and len(self.branches) == 2:
             cl_neck = dict(cl_neck)

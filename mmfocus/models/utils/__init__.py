@@ -1,3 +1,4 @@
 from .modality import ModalityFilter
+from .weight_init import StrictPretrainedInit
 
-__all__ = ['ModalityFilter']
+__all__ = ['ModalityFilter', 'StrictPretrainedInit']
