@@ -26,6 +26,14 @@ Each fix is small, idempotent and documented in docs/en/notes/compat.md:
    models; when the names mmpretrain imports from
    ``transformers.modeling_utils`` cannot be imported, mmpretrain's multi-modal switch is turned off before
    ``mmpretrain.models`` is imported (it then registers placeholders).
+5. mmengine's local checkpoint loader (what the Runner uses for ``resume``,
+   ``load_from`` and ``init_cfg=dict(type='Pretrained')``) calls
+   ``torch.load`` and lets its errors through without the file name: a
+   truncated file, a JSON file or a refused (malicious) pickle gave a long
+   traceback, and PyTorch's advice to retry with ``weights_only=False``.
+   The ``''`` (local path) scheme of mmengine's ``CheckpointLoader`` is
+   routed through :func:`mmfocus.utils.checkpoint.load_checkpoint_file`:
+   the same safe load (``weights_only=True``), one error naming the file.
 """
 import importlib.machinery
 import importlib.util
@@ -140,6 +148,23 @@ def _disable_broken_multimodal() -> None:
     dep.WITH_MULTIMODAL = False
 
 
+def _route_mmengine_local_loads() -> None:
+    from mmengine.runner.checkpoint import CheckpointLoader
+    current = CheckpointLoader._schemes.get('')
+    if getattr(current, '_mmfocus', False):
+        return
+
+    def load_from_local(filename, map_location):
+        """mmengine's local loader, through mmfocus' safe, clear one."""
+        from mmfocus.utils.checkpoint import load_checkpoint_file
+        return load_checkpoint_file(os.path.expanduser(filename),
+                                    map_location=map_location)
+
+    load_from_local._mmfocus = True
+    CheckpointLoader.register_scheme(prefixes='', loader=load_from_local,
+                                     force=True)
+
+
 def setup_cpu_distributed(cfg, launcher: str) -> bool:
     """Prepare ``cfg`` for DDP on CPU (gloo) when no GPU is present.
 
@@ -169,7 +194,8 @@ def setup_cpu_distributed(cfg, launcher: str) -> bool:
 
 
 def apply() -> None:
-    """Apply the import-time fixes (1, 2 and 4). Safe to call repeatedly."""
+    """Apply the import-time fixes (1, 2, 4 and 5). Safe to call
+    repeatedly."""
     global _APPLIED
     if _APPLIED:
         return
@@ -180,6 +206,10 @@ def apply() -> None:
     except ImportError:
         pass
     _disable_broken_multimodal()
+    try:
+        _route_mmengine_local_loads()
+    except ImportError:
+        pass
 
 
 apply()

@@ -38,7 +38,8 @@ def parse_args(argv=None):
                    help='checkpoint file (default: the shipped demo '
                    'checkpoint)')
     p.add_argument('--out-dir', default=None,
-                   help='output folder for results.json and vis/ '
+                   help='output folder for results.json, results.jsonl (one '
+                   'line per input, written as they finish) and vis/ '
                    '(default: work_dirs/infer/<time>)')
     p.add_argument('--device', default='cpu', help='cpu, cuda, cuda:1...')
     p.add_argument('--video-stride', type=int, default=1,
@@ -51,6 +52,10 @@ def parse_args(argv=None):
                    help='fake-probability threshold of the labels')
     p.add_argument('--vis-map', choices=['map', 'map_fake'], default='map',
                    help='map drawn on the overlays')
+    p.add_argument('--max-image-side', type=int, default=8000, metavar='PX',
+                   help='refuse images (and video frames) with a longer '
+                   'side above PX, before decoding them; 0 for no limit '
+                   '(default: 8000)')
     p.add_argument('--overwrite', action='store_true',
                    help='replace an existing OUT_DIR/results.json')
     p.add_argument('--no-progress', action='store_true',
@@ -58,9 +63,17 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def summary_table(results) -> str:
-    """One line per input: file, kind, faces/frames, score, label, error."""
-    rows = [('input', 'kind', 'faces', 'score', 'label', 'error')]
+def _box(box) -> str:
+    return '(' + ', '.join(str(int(round(v))) for v in box) + ')'
+
+
+def summary_table(results, threshold: float = 0.5) -> str:
+    """One line per input (file, kind, faces/frames, score, label, error or
+    note), under each image one line per face (``face i`` with its box, its
+    score and label; ``rejected`` with the reason it was not scored), and
+    the rule that makes an image's score from its faces."""
+    header = ('input', 'kind', 'faces', 'score', 'label', 'error / note')
+    rows = [header]
     for r in results:
         if r['kind'] == 'video':
             n = r.get('num_frames', 0)
@@ -68,15 +81,33 @@ def summary_table(results) -> str:
         else:
             faces = str(len(r.get('faces') or []))
         score = '-' if r.get('score') is None else f'{r["score"]:.3f}'
+        note = r.get('error') or r.get('search') or ''
+        if r.get('grey'):
+            note = (note + '; ' if note else '') + 'grey image'
         rows.append((r['input'], r['kind'], faces, score,
-                     r.get('label') or '-', r.get('error') or ''))
+                     r.get('label') or '-', note))
+        if r['kind'] != 'image':
+            continue
+        for i, f in enumerate(r.get('faces') or [], 1):
+            if f.get('score') is None:
+                continue
+            rows.append((f'  face {i} {_box(f["box"])}', 'face', '',
+                         f'{f["score"]:.3f}', f.get('label') or '-',
+                         f'det {f["det_score"]:.2f}' +
+                         ('; grey' if f.get('grey') else '')))
+        for f in r.get('rejected_faces') or []:
+            rows.append((f'  rejected {_box(f["box"])}', 'face', '', '-',
+                         '-', f'not scored: {f["reason"]}'))
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     lines = []
     for i, row in enumerate(rows):
         lines.append('  '.join(c.ljust(w) for c, w in zip(row, widths)) +
                      '  ' + row[5])
         if i == 0:
-            lines.append('-' * (sum(widths) + 2 * 5 + len('error')))
+            lines.append('-' * (sum(widths) + 2 * 5 + len(header[5])))
+    lines.append(f'image score = max over its faces; video score = mean '
+                 f'over frames of the frame max; fake if score >= '
+                 f'{threshold:g}')
     return '\n'.join(line.rstrip() for line in lines)
 
 
@@ -92,19 +123,27 @@ def main(argv=None) -> int:
                               '--out-dir or pass --overwrite)')
     for name, value in (('--video-stride', args.video_stride),
                         ('--max-frames', args.max_frames),
-                        ('--batch-size', args.batch_size)):
+                        ('--batch-size', args.batch_size),
+                        ('--max-image-side', args.max_image_side or None)):
         if value is not None and value < 1:
             raise ValueError(f'{name} must be >= 1, got {value}')
     from mmfocus.apis import FocusInferencer
+    from mmfocus.apis.inferencer import ResultsNotSavedError
     inferencer = FocusInferencer(
         args.config, args.checkpoint, device=args.device,
         batch_size=args.batch_size, threshold=args.threshold,
-        vis_map=args.vis_map, show_progress=not args.no_progress)
-    results = inferencer(args.inputs, out_dir=out_dir,
-                         video_stride=args.video_stride,
-                         max_frames=args.max_frames,
-                         overwrite=args.overwrite, return_maps=False)
-    print(summary_table(results))
+        vis_map=args.vis_map, show_progress=not args.no_progress,
+        max_image_side=args.max_image_side or None)
+    try:
+        results = inferencer(args.inputs, out_dir=out_dir,
+                             video_stride=args.video_stride,
+                             max_frames=args.max_frames,
+                             overwrite=args.overwrite, return_maps=False)
+    except ResultsNotSavedError as e:
+        # a full disk: the scores still reach the user, then one error line
+        print(summary_table(e.results, args.threshold))
+        raise
+    print(summary_table(results, args.threshold))
     bad = sum(1 for r in results if r.get('error'))
     print(f'\n{len(results)} input(s), {bad} with an error; results: '
           f'{results_file}, overlays: {osp.join(out_dir, "vis")}')

@@ -81,7 +81,23 @@ def main(argv=None):
         cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
     runner = build_runner(cfg, strict_checkpoint=args.checkpoint)
     metrics = runner.test()
+    raise_write_failures(runner)
     return metrics
+
+
+def raise_write_failures(runner) -> None:
+    """After the metrics were printed: if the map / figure hooks could not
+    write some files (a full disk), end with one ``OSError`` naming the
+    first file (``error: <path>: <cause> (N map writes failed...)``)."""
+    failed = [h.write_failures for h in runner.hooks
+              if getattr(h, 'write_failures', None) is not None
+              and h.write_failures.count]
+    if not failed:
+        return
+    path, e = failed[0].first
+    counts = ', '.join(f'{f.count} {f.what} failed' for f in failed)
+    raise OSError(e.errno, f'{e.strerror or e} ({counts}; the metrics above '
+                  'are complete)', path)
 
 
 if __name__ == '__main__':

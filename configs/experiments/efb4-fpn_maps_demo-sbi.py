@@ -22,9 +22,10 @@ test_pipeline = [
 ]
 train_dataloader = dict(
     batch_size=16,
-    # methods=None keeps the stored fakes (and their map targets)
+    # methods=None keeps the stored fakes (and their map targets); no
+    # online blending, so no real/fake pairing either
     dataset=dict(ann_file='train.json', methods=None,
-                 pipeline=train_pipeline))
+                 paired_self_blend=False, pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 

@@ -64,5 +64,7 @@ cross_columns = ['CDF', 'WDF', 'DFDC', 'DFDCp']
 cross_datasets = []  # the demo has none: every column reads "n/a"
 
 # map quality of each source's maps against the true masks of this split
-map_quality = dict(ann_file='test.json', map_size=(56, 56), mask_thr=0.5,
+# (region_prior_ann: the per-region-type prior, from the training masks)
+map_quality = dict(ann_file='test.json', region_prior_ann='train.json',
+                   map_size=(56, 56), mask_thr=0.5,
                    iou_thr=0.5)

@@ -11,7 +11,7 @@ _base_ = [
 model = dict(
     backbone=dict(arch='demo', img_size=112, patch_size=8,
                   drop_path_rate=0.1, pretrained=None))
-train_dataloader = dict(batch_size=64)
+train_dataloader = dict(batch_size=32)  # pairs: 64 images
 
 max_iters = 1500
 optim_wrapper = dict(
@@ -31,8 +31,8 @@ val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=500,
-                    max_keep_ckpts=2))
+    checkpoint=dict(type='AtomicCheckpointHook', by_epoch=False,
+                    interval=500, max_keep_ckpts=2))
 custom_hooks = [
     dict(type='FlopsProfileHook', input_shape=None),
     dict(type='ManipulationMapHook', out_dir='maps'),

@@ -35,8 +35,8 @@ val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=100,
-                    max_keep_ckpts=2))
+    checkpoint=dict(type='AtomicCheckpointHook', by_epoch=False,
+                    interval=100, max_keep_ckpts=2))
 custom_hooks = [
     dict(type='FlopsProfileHook', input_shape=(112, 112)),
     dict(type='ManipulationMapHook', out_dir='maps'),

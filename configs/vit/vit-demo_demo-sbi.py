@@ -46,8 +46,8 @@ val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=500,
-                    max_keep_ckpts=2, save_best='forgery/auc',
+    checkpoint=dict(type='AtomicCheckpointHook', by_epoch=False,
+                    interval=500, max_keep_ckpts=2, save_best='forgery/auc',
                     rule='greater'))
 custom_hooks = [
     dict(type='FlopsProfileHook', input_shape=None),

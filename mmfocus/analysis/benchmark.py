@@ -837,6 +837,16 @@ def _batch_len(batch) -> int:
     return len(inputs)
 
 
+def _flat_pseudo_collate(batch):
+    """mmengine's ``pseudo_collate`` over the images of list-valued items
+    (the ``[real, fake]`` pairs of ``paired_self_blend``)."""
+    from mmengine.dataset import pseudo_collate
+    flat = []
+    for item in batch:
+        flat.extend(item if isinstance(item, (list, tuple)) else [item])
+    return pseudo_collate(flat)
+
+
 def _worker_init(opencv_threads: Optional[int]):
 
     def init(_):
@@ -871,7 +881,9 @@ def benchmark_data_pipeline(dataset_cfg: dict,
         batch_size (int): Images per batch.
         workers (int): DataLoader workers.
         samples (int): Images to load.
-        collate_fn (callable, optional): Defaults to ``pseudo_collate``.
+        collate_fn (callable, optional): Defaults to ``pseudo_collate``
+            over the images of each item (a ``[real, fake]`` pair counts
+            as two images).
         pin_memory (bool): Defaults to False.
         opencv_threads (int, optional): ``cv2.setNumThreads`` in each
             worker (the config's ``env_cfg.mp_cfg.opencv_num_threads``).
@@ -901,7 +913,7 @@ def benchmark_data_pipeline(dataset_cfg: dict,
     indices = [int(order[i % n]) for i in range(samples)]
     loader = DataLoader(dataset, batch_size=batch_size, sampler=indices,
                         num_workers=workers,
-                        collate_fn=collate_fn or pseudo_collate,
+                        collate_fn=collate_fn or _flat_pseudo_collate,
                         pin_memory=pin_memory,
                         worker_init_fn=_worker_init(opencv_threads)
                         if workers else None)

@@ -135,7 +135,7 @@ def read_image(path: str,
         raise ImageTooLargeError(
             f'image too large: {path} is {size[0]} x {size[1]} px, the '
             f'limit is {max_side} px per side (downscale it, or raise '
-            f'max_image_side)')
+            f'max_image_side: --max-image-side of tools/infer.py)')
     try:
         img = imread_checked(path, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
     except ValueError:
@@ -144,8 +144,39 @@ def read_image(path: str,
     if max_side and max(img.shape[:2]) > max_side:
         raise ImageTooLargeError(
             f'image too large: {path} is {img.shape[1]} x {img.shape[0]} px, '
-            f'the limit is {max_side} px per side')
+            f'the limit is {max_side} px per side (downscale it, or raise '
+            f'max_image_side: --max-image-side of tools/infer.py)')
     return to_bgr_uint8(img, name=path)
+
+
+def is_grey_image(img: np.ndarray, tol: float = 2.0) -> bool:
+    """Whether an image is grey: one channel (``(H, W)``, ``(H, W, 1)``,
+    grey + alpha), or three channels that are equal within ``tol`` grey
+    levels on average (a grey photo saved as colour, e.g. a JPEG).
+
+    Args:
+        img (np.ndarray): A decoded image (any dtype of
+            :func:`to_bgr_uint8`; alpha ignored).
+        tol (float): Mean absolute difference between channels, in 8-bit
+            levels, up to which three channels count as equal.
+            Defaults to 2.
+
+    Returns:
+        bool: True for a grey image.
+    """
+    img = np.asarray(img)
+    if img.ndim == 2 or (img.ndim == 3 and img.shape[2] in (1, 2)):
+        return True
+    if img.ndim != 3 or img.shape[2] < 3 or img.size == 0:
+        return False
+    step = max(1, int(np.ceil(max(img.shape[:2]) / 512)))  # <= 512 px
+    c = img[::step, ::step, :3].astype(np.float32)
+    if img.dtype == np.uint16:
+        c /= 257.
+    elif np.issubdtype(img.dtype, np.floating) and c.size and c.max() <= 1:
+        c *= 255.
+    diff = (np.abs(c[..., 0] - c[..., 1]) + np.abs(c[..., 1] - c[..., 2]))
+    return bool(diff.mean() / 2 <= tol)
 
 
 def _as_config(config: Union[str, Config, dict],

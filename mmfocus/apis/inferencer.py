@@ -19,19 +19,27 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from mmfocus.faces import build_face_detector, crop_face, square_box
+from mmfocus.faces import (DEFAULT_DETECTOR, build_face_detector, crop_face,
+                           detect_multiscale, implausible_face, square_box)
 from mmfocus.utils.io import atomic_save_image, atomic_write_json
 from mmfocus.visualization.overlay import colorize_map
 from .inference import (DEFAULT_MAX_IMAGE_SIDE, ImageTooLargeError,
-                        inference_model, init_model, read_image,
-                        to_bgr_uint8)
+                        inference_model, init_model, is_grey_image,
+                        read_image, to_bgr_uint8)
 
 VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv')
-# The detector the demo data were made with (mmfocus.faces.demo): HOG on a
-# copy downscaled to 640 px, 68 landmarks fitted at full resolution.
-DEFAULT_DETECTOR = dict(type='DlibDetector', upsample=1, landmarks=68,
-                        max_side=640, score_thr=0.15)
+# DEFAULT_DETECTOR (imported above) is mmfocus.faces.DEFAULT_DETECTOR, the
+# dataset converters' detector: HOG on a copy downscaled to 640 px, 68
+# landmarks fitted at full resolution, the same score threshold.
+#: How an image's score and label come from its faces.
+IMAGE_RULE = 'max over faces'
+GREY_WARNING = ('grey image: the model was trained on colour faces, its '
+                'scores on grey input are not calibrated (see the inference '
+                'guide)')
 RESULTS_FILE = 'results.json'
+# One JSON line per input, appended (and flushed) as each one is finished,
+# so that a crash or a full disk loses nothing already computed.
+RESULTS_LINES_FILE = 'results.jsonl'
 FAKE_COLOR = (0, 0, 255)  # BGR red
 REAL_COLOR = (0, 200, 0)  # BGR green
 
@@ -44,6 +52,18 @@ _BAD_INPUT_ERRORS = (OSError, ValueError, TypeError, MemoryError, cv2.error)
 def _one_line(e: BaseException) -> str:
     msg = str(e).strip()
     return msg.splitlines()[0] if msg else type(e).__name__
+
+
+class ResultsNotSavedError(OSError):
+    """``results.json`` could not be written (e.g. a full disk); the
+    computed ``results`` are attached, and ``results.jsonl`` holds every
+    line that could be written (``lines_written``)."""
+
+    def __init__(self, errno_: Optional[int], cause: str, filename: str,
+                 results: List[dict], lines_written: int) -> None:
+        super().__init__(errno_, cause, filename)
+        self.results = results
+        self.lines_written = lines_written
 
 
 def project_map(m: np.ndarray, affine: np.ndarray,
@@ -158,6 +178,7 @@ class _Unit:
                  fail: Callable[[str], None]) -> None:
         self.img, self.faces, self.crops = img, faces, crops
         self.finish, self.fail = finish, fail
+        self.owner: Optional[int] = None  # index of its result
 
 
 class FocusInferencer:
@@ -177,10 +198,25 @@ class FocusInferencer:
     affine so the map can be projected back onto the image
     (:func:`project_map`, used for the overlays).
 
+    Implausible detections (``filter_faces``, see
+    :func:`mmfocus.faces.implausible_face`: a score below the detector's
+    threshold, a tiny or elongated box, landmarks inconsistent with a face,
+    e.g. the mouth not below the eyes) are not scored; they are listed in
+    ``rejected_faces`` with the reason. An image is as fake as its most
+    fake face (:data:`IMAGE_RULE`, max over faces). When the whole-image
+    search finds no face on an image larger than the detector's working
+    side (640 px by default), it is searched again on tiles
+    (:func:`mmfocus.faces.detect_multiscale`; images only, not video
+    frames).
+
     Bad inputs (missing, non-image, zero-byte or corrupt files and videos,
     images without a face, images above ``max_image_side``) each give a
     result with an ``error`` message naming the file; the rest of the
     inputs are processed. Grey, RGBA and 16-bit images are converted.
+    Grey input (one channel, or three equal channels:
+    :func:`~mmfocus.apis.inference.is_grey_image`) is scored as it is, the
+    same way in both forms, and flagged: ``grey: true`` on the result and
+    on each face whose crop is grey, and a warning in ``warnings``.
 
     Args:
         model (str): Config file path.
@@ -207,6 +243,14 @@ class FocusInferencer:
             ``'map'``.
         show_progress (bool): tqdm progress bars on stderr.
             Defaults to True.
+        filter_faces (bool): Leave implausible detections unscored (listed
+            in ``rejected_faces``). Defaults to True.
+        min_det_score (float, optional): Detections scoring below this are
+            implausible. Defaults to None: the detector's own
+            ``score_thr`` (that of the dataset converters for the default
+            detector).
+        multiscale (bool): Search tiles of large images in which the
+            whole-image search found no face. Defaults to True.
     """
 
     def __init__(self,
@@ -221,7 +265,10 @@ class FocusInferencer:
                  max_image_side: Optional[int] = DEFAULT_MAX_IMAGE_SIDE,
                  cfg_options: Optional[dict] = None,
                  vis_map: str = 'map',
-                 show_progress: bool = True) -> None:
+                 show_progress: bool = True,
+                 filter_faces: bool = True,
+                 min_det_score: Optional[float] = None,
+                 multiscale: bool = True) -> None:
         if margin <= 0:
             raise ValueError(f'margin must be positive, got {margin}')
         if batch_size < 1:
@@ -244,6 +291,11 @@ class FocusInferencer:
         self.max_image_side = max_image_side
         self.vis_map = vis_map
         self.show_progress = show_progress
+        self.filter_faces = bool(filter_faces)
+        self.min_det_score = (getattr(self.detector, 'score_thr', None)
+                              if min_det_score is None else
+                              float(min_det_score))
+        self.multiscale = bool(multiscale)
         self._pending: List[_Unit] = []
         self._pending_faces = 0
 
@@ -287,11 +339,27 @@ class FocusInferencer:
         return _Source(kind, path, path=path)
 
     # ------------------------------------------------------------ faces
-    def _detect_and_crop(self, img: np.ndarray
-                         ) -> Tuple[List[dict], List[np.ndarray]]:
-        faces, crops = [], []
-        for det in self.detector.detect(img):
+    def _detect_and_crop(self, img: np.ndarray, multiscale: bool = False
+                         ) -> Tuple[List[dict], List[np.ndarray], dict]:
+        """Faces (plausible ones, for the model), their crops, and
+        ``dict(rejected=[...], tile=None | int)``."""
+        if multiscale:
+            dets, tile = detect_multiscale(self.detector, img)
+        else:
+            dets, tile = self.detector.detect(img), None
+        faces, crops, rejected = [], [], []
+        for det in dets:
             lmk = det.landmarks
+            box = [round(float(v), 2) for v in det.bbox]
+            lmk_list = None if lmk is None else np.round(
+                np.asarray(lmk, np.float64), 2).tolist()
+            reason = implausible_face(
+                det, img.shape, min_score=self.min_det_score) \
+                if self.filter_faces else None
+            if reason is not None:
+                rejected.append(dict(box=box, det_score=float(det.score),
+                                     landmarks=lmk_list, reason=reason))
+                continue
             if lmk is not None and len(lmk) >= 68:
                 # as the training crops: the 68-point landmark extent
                 crop, _, affine = crop_face(img, lmk, margin=self.margin,
@@ -303,16 +371,17 @@ class FocusInferencer:
                                             size=self.crop_size)
                 x0, y0, side = square_box(None, det.bbox, self.margin)
             faces.append(dict(
-                box=[round(float(v), 2) for v in det.bbox],
+                box=box,
                 det_score=float(det.score),
-                landmarks=None if lmk is None else np.round(
-                    np.asarray(lmk, np.float64), 2).tolist(),
+                landmarks=lmk_list,
                 crop_box=[float(x0), float(y0), float(side)],
-                affine=affine.tolist()))
+                affine=affine.tolist(),
+                grey=is_grey_image(crop)))
             crops.append(crop)
-        return faces, crops
+        return faces, crops, dict(rejected=rejected, tile=tile)
 
     def _enqueue(self, unit: _Unit) -> None:
+        unit.owner = getattr(self, '_current', None)
         self._pending.append(unit)
         self._pending_faces += len(unit.crops)
         if self._pending_faces >= self.batch_size:
@@ -378,15 +447,29 @@ class FocusInferencer:
                 raise ImageTooLargeError(
                     f'image too large: {src.name} is {arr.shape[1]} x '
                     f'{arr.shape[0]} px, the limit is {self.max_image_side} '
-                    'px per side')
+                    'px per side (raise max_image_side)')
             img = to_bgr_uint8(arr, name=src.name)
+            grey = is_grey_image(arr)
         else:
             img = read_image(src.path, max_side=self.max_image_side)
+            grey = is_grey_image(img)
         res['height'], res['width'] = map(int, img.shape[:2])
-        faces, crops = self._detect_and_crop(img)
+        res['grey'] = grey
+        if grey:
+            res.setdefault('warnings', []).append(GREY_WARNING)
+        faces, crops, info = self._detect_and_crop(
+            img, multiscale=self.multiscale)
+        res['rejected_faces'] = info['rejected']
+        if info['tile']:
+            res['search'] = (f'no face on the whole image; found on '
+                             f'{info["tile"]} px tiles')
         if not faces:
             res['faces'] = []
-            res['error'] = f'no face found in {src.name}'
+            rej = info['rejected']
+            res['error'] = f'no face found in {src.name}' if not rej else (
+                f'no plausible face in {src.name} ({len(rej)} detection(s) '
+                f'rejected: ' + '; '.join(sorted({r['reason'] for r in rej})
+                                          ) + ')')
             if return_vis:
                 res['vis'] = img
             return
@@ -457,7 +540,8 @@ class FocusInferencer:
                         raise ImageTooLargeError(
                             f'video frames too large: {path} is '
                             f'{frame.shape[1]} x {frame.shape[0]} px, the '
-                            f'limit is {self.max_image_side} px per side')
+                            f'limit is {self.max_image_side} px per side '
+                            '(raise max_image_side)')
                     frame = to_bgr_uint8(frame, name=f'{path} frame {idx}')
                     state['processed'] += 1
                     self._video_frame(src, res, state, frame, idx,
@@ -481,8 +565,10 @@ class FocusInferencer:
 
     def _video_frame(self, src, res, state, frame, idx, out_fps,
                      return_maps) -> None:
-        faces, crops = self._detect_and_crop(frame)
+        faces, crops, info = self._detect_and_crop(frame)
         entry = dict(frame_idx=idx, faces=faces)
+        if info['rejected']:
+            entry['rejected_faces'] = info['rejected']
         res['frames'].append(entry)
         res['num_frames'] += 1
 
@@ -611,9 +697,17 @@ class FocusInferencer:
             (x0, y0, side), ``affine`` (image -> crop), ``map`` and
             ``map_fake`` (``crop_size`` x ``crop_size`` float32 in [0, 1]).
 
+        With ``out_dir``, each result is also appended to
+        ``out_dir/results.jsonl`` (one JSON object per line, in input order)
+        as soon as it is final, so a crash or a full disk loses nothing
+        already computed; ``results.json`` (with ``meta``) is written
+        atomically at the end.
+
         Raises:
-            FileExistsError: ``out_dir/results.json`` exists and
-                ``overwrite`` is False (raised before any work).
+            FileExistsError: ``out_dir/results.json`` or ``results.jsonl``
+                exists and ``overwrite`` is False (raised before any work).
+            ResultsNotSavedError: ``results.json`` could not be written
+                (an ``OSError`` naming it, with the ``results`` attached).
         """
         from tqdm import tqdm
         if int(video_stride) < 1:
@@ -627,37 +721,53 @@ class FocusInferencer:
         self._used = set()
         if self._out_dir:
             out_json = osp.join(self._out_dir, RESULTS_FILE)
-            if osp.exists(out_json) and not overwrite:
-                raise FileExistsError(
-                    f'{out_json} exists: choose another out_dir or pass '
-                    'overwrite=True (--overwrite)')
+            lines = osp.join(self._out_dir, RESULTS_LINES_FILE)
+            for path in (out_json, lines):
+                if osp.exists(path) and not overwrite:
+                    raise FileExistsError(
+                        f'{path} exists: choose another out_dir or pass '
+                        'overwrite=True (--overwrite)')
             os.makedirs(self._vis_dir, exist_ok=True)
         sources = self._expand(inputs)
         results: List[dict] = []
         self._pending, self._pending_faces = [], 0
+        self._lines = _LineWriter(
+            osp.join(self._out_dir, RESULTS_LINES_FILE)
+            if self._out_dir else None)
         pbar = tqdm(sources, desc='mmfocus infer', unit='file',
                     disable=not self.show_progress)
-        for src in pbar:
-            res: Dict[str, Any] = dict(
-                input=src.path or src.name,
-                kind=src.kind if src.kind != 'error' else 'unknown',
-                error=src.error, score=None, label=None)
-            results.append(res)
-            if src.error:
-                continue
-            try:
-                if src.kind == 'video':
-                    self._flush()  # keep frames of one video together
-                    self._run_video(src, res, video_stride, max_frames,
-                                    return_maps)
-                else:
-                    self._run_image(src, res, return_vis, return_maps)
-            except _BAD_INPUT_ERRORS as e:
-                msg = _one_line(e)
-                name = src.path or src.name
-                res['error'] = msg if name in msg else f'{name}: {msg}'
-        self._flush()
-        pbar.close()
+        try:
+            for i, src in enumerate(pbar):
+                self._current = i
+                res: Dict[str, Any] = dict(
+                    input=src.path or src.name,
+                    kind=src.kind if src.kind != 'error' else 'unknown',
+                    error=src.error, score=None, label=None)
+                results.append(res)
+                if not src.error:
+                    try:
+                        if src.kind == 'video':
+                            self._flush()  # keep frames of one video together
+                            self._run_video(src, res, video_stride,
+                                            max_frames, return_maps)
+                        else:
+                            self._run_image(src, res, return_vis, return_maps)
+                    except _BAD_INPUT_ERRORS as e:
+                        msg = _one_line(e)
+                        name = src.path or src.name
+                        res['error'] = msg if name in msg \
+                            else f'{name}: {msg}'
+                # every result before the first one still waiting for the
+                # model is final
+                done = min((u.owner for u in self._pending
+                            if u.owner is not None), default=i + 1)
+                self._lines.write_upto(results, done)
+            self._flush()
+            self._lines.write_upto(results, len(results))
+        finally:
+            self._current = None
+            self._lines.close()
+            pbar.close()
         if self._out_dir:
             meta = dict(
                 config=self.config, checkpoint=self.weights,
@@ -667,11 +777,66 @@ class FocusInferencer:
                 video_stride=video_stride, max_frames=max_frames,
                 created=datetime.datetime.now().isoformat(
                     timespec='seconds'))
-            atomic_write_json(
-                osp.join(self._out_dir, RESULTS_FILE),
-                dict(meta=meta, results=[to_json(r) for r in results]),
-                overwrite=True)
+            try:
+                atomic_write_json(
+                    out_json,
+                    dict(meta=meta, results=[to_json(r) for r in results]),
+                    overwrite=True)
+            except OSError as e:
+                where = (f'{self._lines.written} of {len(results)} results '
+                         f'are in {self._lines.path}')
+                if self._lines.error is not None:
+                    where += (' (it could not be written further: '
+                              f'{_one_line(self._lines.error)})')
+                raise ResultsNotSavedError(
+                    e.errno, f'{e.strerror or _one_line(e)} ({where})',
+                    out_json, results, self._lines.written) from e
         return results
+
+
+class _LineWriter:
+    """Append results to a JSON-lines file in order, flushing each line; a
+    failed write (a full disk) ends the file at its last complete line and
+    stops it, not the run."""
+
+    def __init__(self, path: Optional[str]) -> None:
+        self.path = path
+        self.done = 0  # results handed over
+        self.written = 0  # complete lines in the file
+        self.error: Optional[OSError] = None
+        self._f = None
+        self._size = 0  # bytes of the complete lines
+        if path:
+            try:
+                self._f = open(path, 'w')
+            except OSError as e:
+                self.error = e
+
+    def write_upto(self, results: List[dict], n: int) -> None:
+        while self.done < n:
+            if self._f is not None:
+                line = json.dumps(to_json(results[self.done])) + '\n'
+                try:
+                    self._f.write(line)
+                    self._f.flush()
+                    self.written += 1
+                    self._size = self._f.tell()
+                except OSError as e:
+                    self.error = e
+                    self.close()
+                    try:  # drop a half-written line
+                        os.truncate(self.path, self._size)
+                    except OSError:
+                        pass
+            self.done += 1
+
+    def close(self) -> None:
+        if self._f is not None:
+            f, self._f = self._f, None
+            try:
+                f.close()
+            except OSError as e:
+                self.error = self.error or e
 
 
 def to_json(result: dict) -> dict:

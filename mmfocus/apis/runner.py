@@ -1,7 +1,7 @@
 # Copyright (c) mmfocus contributors.
 """Config loading and Runner building shared by tools/train.py and test.py."""
 import os.path as osp
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 from mmengine.config import Config, DictAction
 
@@ -13,20 +13,27 @@ def load_config(path: str, cfg_options: Optional[Sequence[str]] = None,
 
     Raises:
         FileNotFoundError: the config does not exist.
+        ConfigFileError: a syntax error in the config or a ``_base_`` file
+            (``'<file>:<line>: SyntaxError: ...'``).
         KeyError: an option names a key the config does not have.
+        TypeError: a value of the wrong type for the class it configures
+            (naming the key, see
+            :func:`mmfocus.utils.config.check_config_types`).
     """
     from mmfocus.compat import setup_cpu_distributed
     from mmfocus.utils import register_all_modules
-    from mmfocus.utils.config import merge_cfg_options
+    from mmfocus.utils.config import (check_config_types, merge_cfg_options,
+                                      read_config_file)
     if not osp.isfile(path):
         raise FileNotFoundError(f'config not found: {path}')
     register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(path)
+    cfg = read_config_file(path)
     if cfg_options:
         action = DictAction(option_strings=[], dest='cfg_options')
         ns = type('NS', (), {})()
         action(None, ns, list(cfg_options))
         merge_cfg_options(cfg, ns.cfg_options, allow_new=allow_new_keys)
+    check_config_types(cfg)
     cfg.launcher = launcher
     if work_dir is not None:
         cfg.work_dir = work_dir
@@ -37,8 +44,49 @@ def load_config(path: str, cfg_options: Optional[Sequence[str]] = None,
     return cfg
 
 
+def resolve_resume(cfg: Config) -> List[str]:
+    """Pick the checkpoint of an automatic resume (``cfg.resume`` without
+    ``cfg.load_from``) before the Runner is built, and set ``cfg.load_from``.
+
+    mmengine would read ``<work_dir>/last_checkpoint`` only, restart from
+    iteration 0 without it (overwriting the checkpoints) and follow its
+    absolute path out of a copied work dir. See
+    :func:`mmfocus.utils.resume.find_resume_checkpoint`. With no
+    checkpoint at all, ``cfg.resume`` is turned off (a fresh start).
+
+    Returns:
+        list[str]: Warnings for the log.
+
+    Raises:
+        RuntimeError: the work dir holds checkpoints, none of them complete.
+    """
+    from mmfocus.utils.resume import find_resume_checkpoint
+    if not cfg.get('resume') or cfg.get('load_from') is not None:
+        return []
+    hook = dict((cfg.get('default_hooks') or {}).get('checkpoint') or {})
+    by_epoch = hook.get('by_epoch', True)  # CheckpointHook's default
+    tmpl = hook.get('filename_tmpl') or (
+        'epoch_{}.pth' if by_epoch else 'iter_{}.pth')
+    work_dir = osp.abspath(cfg.work_dir)
+    extra = []
+    if hook.get('out_dir'):
+        extra.append(osp.join(hook['out_dir'],
+                              osp.basename(work_dir.rstrip(osp.sep))))
+    path, warnings = find_resume_checkpoint(work_dir, tmpl, extra)
+    if path is None:
+        cfg.resume = False
+        warnings.append(f'--resume: no checkpoint in {work_dir}; training '
+                        'from scratch')
+    else:
+        cfg.load_from = path
+    return warnings
+
+
 def build_runner(cfg: Config, strict_checkpoint: Optional[str] = None):
-    """Build an mmengine Runner (or ``cfg.runner_type``).
+    """Build an :class:`mmfocus.engine.MMFocusRunner` (or
+    ``cfg.runner_type``).
+
+    An automatic resume is resolved first (:func:`resolve_resume`).
 
     Args:
         cfg (Config): A loaded config.
@@ -46,11 +94,15 @@ def build_runner(cfg: Config, strict_checkpoint: Optional[str] = None):
             the model exactly before anything runs (clear error otherwise).
     """
     from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
+
+    from mmfocus.engine.runner import MMFocusRunner
+    warnings = resolve_resume(cfg)
     if 'runner_type' in cfg:
         runner = RUNNERS.build(cfg)
     else:
-        runner = Runner.from_cfg(cfg)
+        runner = MMFocusRunner.from_cfg(cfg)
+    for msg in warnings:
+        runner.logger.warning(msg)
     if strict_checkpoint is not None:
         from mmengine.model import is_model_wrapper
 

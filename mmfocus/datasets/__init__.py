@@ -1,4 +1,5 @@
 from .face_forgery import FaceForgeryDataset
+from .paired import flatten_collate, paired_self_blend
 from .transforms import *  # noqa: F401,F403
 
-__all__ = ['FaceForgeryDataset']
+__all__ = ['FaceForgeryDataset', 'flatten_collate', 'paired_self_blend']

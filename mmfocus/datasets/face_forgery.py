@@ -1,11 +1,13 @@
 # Copyright (c) mmfocus contributors.
 """Face-forgery annotation files in mmengine's BaseDataset format."""
+import json
 import os.path as osp
 from typing import List, Optional
 
 from mmengine.dataset import BaseDataset
 
 from mmfocus.registry import DATASETS
+from .paired import paired_self_blend
 
 CLASSES = ('real', 'fake')
 
@@ -32,12 +34,29 @@ class FaceForgeryDataset(BaseDataset):
         data_prefix (dict): ``dict(img='')`` prefix under data_root.
         methods (Sequence[str], optional): Keep only these ``method`` values
             (``'real'`` is always kept). Defaults to None (all).
+        paired_self_blend (bool): Item ``i`` is the list ``[real_i,
+            fake_i]``: the real face and its own ``SelfBlend`` fake under
+            one shared augmentation (:func:`~mmfocus.datasets.paired.
+            paired_self_blend`, as Self-Blended Images trains). Needs real
+            faces only (``methods=()``), a ``SelfBlend`` in the pipeline and
+            ``collate_fn=dict(type='mmfocus.flatten_collate')``. Defaults to False.
+        check_files (bool): When the annotation is loaded (``full_init``,
+            i.e. before training or testing starts), check that every
+            ``img_path`` and every non-null ``mask_path`` of the kept
+            entries exists (one ``stat`` per file) and raise one error with
+            the number of missing files and the first few; otherwise a
+            missing image fails only when its sample is loaded, possibly
+            hours into a run. Defaults to True.
         **kwargs: Other :class:`mmengine.dataset.BaseDataset` arguments.
     """
     METAINFO = dict(classes=CLASSES)
 
     def __init__(self, ann_file: str, data_root: str = '',
-                 data_prefix: Optional[dict] = None, methods=None, **kwargs):
+                 data_prefix: Optional[dict] = None, methods=None,
+                 paired_self_blend: bool = False, check_files: bool = True,
+                 **kwargs):
+        self.paired_self_blend = bool(paired_self_blend)
+        self.check_files = bool(check_files)
         self.methods = None if methods is None else set(methods) | {'real'}
         data_prefix = dict(img='') if data_prefix is None else data_prefix
         ann_path = ann_file if osp.isabs(ann_file) or not data_root \
@@ -49,6 +68,38 @@ class FaceForgeryDataset(BaseDataset):
                 'tools/dataset_converters/)')
         super().__init__(ann_file=ann_file, data_root=data_root,
                          data_prefix=data_prefix, **kwargs)
+        # metrics resolve files relative to the data (e.g. the training
+        # annotation of MapQualityMetric's region prior) through this
+        self._metainfo['data_root'] = self.data_root
+        if self.paired_self_blend and not any(
+                type(t).__name__ == 'SelfBlend'
+                for t in getattr(self.pipeline, 'transforms', [])):
+            raise ValueError(f'{ann_file}: paired_self_blend=True needs a '
+                             'SelfBlend transform in the pipeline')
+
+    def prepare_data(self, idx: int):
+        """The pipeline's output, or the ``[real, fake]`` pair with
+        ``paired_self_blend``."""
+        if not self.paired_self_blend:
+            return super().prepare_data(idx)
+        return paired_self_blend(self.pipeline, self.get_data_info(idx))
+
+    def load_data_list(self) -> List[dict]:
+        """mmengine's loading, with errors that name the annotation file
+        (a malformed JSON otherwise gives ``JSONDecodeError: ... line 78
+        column 673`` and no path)."""
+        try:
+            return super().load_data_list()
+        except json.JSONDecodeError as e:
+            raise ValueError(f'{self.ann_file}: not valid JSON ({e})'
+                             ) from None
+        except UnicodeDecodeError as e:
+            raise ValueError(f'{self.ann_file}: not a text (JSON) file '
+                             f'({e})') from None
+        except (TypeError, ValueError) as e:
+            if self.ann_file in str(e):
+                raise
+            raise type(e)(f'{self.ann_file}: {e}') from None
 
     def _join(self, path: Optional[str]) -> Optional[str]:
         if not path:
@@ -81,7 +132,28 @@ class FaceForgeryDataset(BaseDataset):
         if not data:
             raise ValueError(f'{self.ann_file}: no samples left (methods='
                              f'{sorted(self.methods or [])})')
+        if self.check_files:
+            self._check_files(data)
         return data
+
+    def _check_files(self, data: List[dict], show: int = 5) -> None:
+        """One ``stat`` per annotated file; one error for all missing."""
+        missing, n = [], 0
+        for d in data:
+            for key in ('img_path', 'mask_path'):
+                path = d.get(key)
+                if path is None:
+                    continue
+                n += 1
+                if not osp.isfile(path):
+                    missing.append(path)
+        if missing:
+            shown = ', '.join(missing[:show]) + (
+                ', ...' if len(missing) > show else '')
+            raise FileNotFoundError(
+                f'{self.ann_file}: {len(missing)} of {n} annotated files '
+                f'are missing (img_path / mask_path), e.g. {shown} (wrong '
+                'data_root? check_files=False skips this check)')
 
     def get_gt_labels(self):
         import numpy as np

@@ -15,15 +15,25 @@ Conventions:
 * Ties are handled exactly like scikit-learn: AUC counts a tied
   positive/negative pair as 1/2 (average ranks), AP groups tied scores into
   one threshold.
+* Map thresholds: a pixel is predicted manipulated when ``map >= thr``; a
+  mask pixel is manipulated when ``mask > mask_thr``.
+
+Besides the exact AUCs there is a binned one (:func:`score_histogram`,
+:func:`histogram_auc`) for pooled pixel AUCs in bounded memory, with its
+error bound (:func:`histogram_auc_error`), and the faithfulness curves
+:func:`deletion_insertion` (which call a score function, never a model
+class).
 """
-from typing import Sequence, Tuple
+from typing import Callable, Optional, Sequence, Tuple
 
 import numpy as np
 
 __all__ = [
     'binary_auc', 'roc_curve', 'eer', 'average_precision', 'accuracy',
-    'video_level', 'paired_map_auc', 'pixel_auc', 'iou_at', 'pointing_game',
-    'gaussian_prior', 'resize_map'
+    'video_level', 'paired_map_auc', 'pixel_auc', 'iou_at', 'f1_at',
+    'image_pixel_auc', 'best_f1', 'pointing_game', 'score_histogram',
+    'histogram_auc', 'histogram_auc_error', 'weighted_auc', 'gaussian_prior',
+    'resize_map', 'deletion_insertion', 'deletion_insertion_random'
 ]
 
 
@@ -47,10 +57,13 @@ def _check_scores_labels(scores, labels) -> Tuple[np.ndarray, np.ndarray]:
     return scores, labels.astype(bool)
 
 
-def _average_ranks(x: np.ndarray) -> np.ndarray:
+def _average_ranks(x: np.ndarray,
+                   order: Optional[np.ndarray] = None) -> np.ndarray:
     """1-based ranks of ``x`` in ascending order; tied values share the mean
-    of their ranks (like ``scipy.stats.rankdata(method='average')``)."""
-    order = np.argsort(x, kind='mergesort')
+    of their ranks (like ``scipy.stats.rankdata(method='average')``).
+    ``order``: ``np.argsort(x)`` when the caller has it already."""
+    if order is None:
+        order = np.argsort(x, kind='mergesort')
     xs = x[order]
     # start index of each run of equal values in the sorted array
     is_new = np.empty(xs.shape, dtype=bool)
@@ -314,6 +327,109 @@ def pixel_auc(maps, masks, thr: float = 0.5) -> float:
     return binary_auc(maps.reshape(-1), (masks > thr).reshape(-1))
 
 
+def score_histogram(scores, bins: int = 1024, lo: float = 0.0,
+                    hi: float = 1.0) -> np.ndarray:
+    """Counts of scores in ``bins`` equal-width bins over ``[lo, hi]``.
+
+    Bin ``b`` holds ``lo + b * width <= s < lo + (b + 1) * width`` (the last
+    bin also holds ``hi``); scores below ``lo`` / above ``hi`` are counted in
+    the first / last bin (clipping keeps the order, so
+    :func:`histogram_auc_error` still bounds the error).
+
+    Args:
+        scores (array-like): Scores (any shape).
+        bins (int): Number of bins. Defaults to 1024.
+        lo (float): Lower end. Defaults to 0.0.
+        hi (float): Upper end. Defaults to 1.0.
+
+    Returns:
+        np.ndarray: ``(bins, )`` int64 counts.
+    """
+    s = _as_numpy(scores).reshape(-1).astype(np.float64)
+    if np.isnan(s).any():
+        raise ValueError('scores contain NaN')
+    idx = np.floor((s - lo) * (bins / (hi - lo)))
+    idx = np.clip(idx, 0, bins - 1).astype(np.int64)
+    return np.bincount(idx, minlength=bins).astype(np.int64)
+
+
+def histogram_auc(pos_counts, neg_counts) -> float:
+    """AUC from positive / negative counts per ordered bin (lowest score
+    first), a positive/negative pair in the same bin counting 1/2.
+
+    With one bin per distinct score this is the exact (tie-aware) AUC; with
+    coarser bins, see :func:`histogram_auc_error`.
+
+    Args:
+        pos_counts (array-like): Positives per bin.
+        neg_counts (array-like): Negatives per bin.
+
+    Returns:
+        float: AUC in ``[0, 1]``; ``nan`` if either class is absent.
+    """
+    pos = _as_numpy(pos_counts).astype(np.float64).reshape(-1)
+    neg = _as_numpy(neg_counts).astype(np.float64).reshape(-1)
+    n_pos, n_neg = pos.sum(), neg.sum()
+    if n_pos == 0 or n_neg == 0:
+        return float('nan')
+    neg_below = np.cumsum(neg) - neg
+    return float((pos * (neg_below + 0.5 * neg)).sum() / (n_pos * n_neg))
+
+
+def histogram_auc_error(pos_counts, neg_counts) -> float:
+    """Largest possible difference between :func:`histogram_auc` and the
+    exact AUC of the scores that were binned.
+
+    Pairs in different bins are ordered correctly by the bins; a pair in the
+    same bin counts 1/2 where the exact AUC counts 0, 1/2 or 1. Hence
+    ``|binned - exact| <= 1/2 * sum_b pos_b * neg_b / (P * N)``. For scores
+    spread over ``[0, 1]`` in 1024 bins this is about ``1 / 2048``; it is 0
+    when no bin holds both classes.
+
+    Args:
+        pos_counts (array-like): Positives per bin.
+        neg_counts (array-like): Negatives per bin.
+
+    Returns:
+        float: The bound; ``nan`` if either class is absent.
+    """
+    pos = _as_numpy(pos_counts).astype(np.float64).reshape(-1)
+    neg = _as_numpy(neg_counts).astype(np.float64).reshape(-1)
+    n_pos, n_neg = pos.sum(), neg.sum()
+    if n_pos == 0 or n_neg == 0:
+        return float('nan')
+    return float(0.5 * (pos * neg).sum() / (n_pos * n_neg))
+
+
+def weighted_auc(scores, pos_weights, neg_weights) -> float:
+    """Exact AUC of scores that occur ``pos_weights[i]`` times as positives
+    and ``neg_weights[i]`` times as negatives (ties count 1/2).
+
+    Used for a fixed position prior over many faces: its score at a pixel is
+    the same for every face, so counting how many faces have the pixel
+    inside / outside their mask gives the pooled pixel AUC exactly.
+
+    Args:
+        scores (array-like): Scores.
+        pos_weights (array-like): Positive count of each score.
+        neg_weights (array-like): Negative count of each score.
+
+    Returns:
+        float: AUC in ``[0, 1]``; ``nan`` if either class is absent.
+    """
+    s = _as_numpy(scores).astype(np.float64).reshape(-1)
+    pw = _as_numpy(pos_weights).astype(np.float64).reshape(-1)
+    nw = _as_numpy(neg_weights).astype(np.float64).reshape(-1)
+    if not (s.shape == pw.shape == nw.shape):
+        raise ValueError(f'scores and weights differ in length: {s.shape}, '
+                         f'{pw.shape}, {nw.shape}')
+    if np.isnan(s).any():
+        raise ValueError('scores contain NaN')
+    uniq, inv = np.unique(s, return_inverse=True)
+    return histogram_auc(np.bincount(inv, pw, len(uniq)),
+                         np.bincount(inv, nw, len(uniq)))
+
+
 def iou_at(map, mask, thr: float = 0.5, mask_thr: float = 0.5) -> float:
     """IoU between the thresholded map (``map >= thr``) and the binarised
     mask (``mask > mask_thr``).
@@ -334,6 +450,116 @@ def iou_at(map, mask, thr: float = 0.5, mask_thr: float = 0.5) -> float:
     if union == 0:
         return float('nan')
     return float(np.logical_and(pred, gt).sum() / union)
+
+
+def f1_at(map, mask, thr: float = 0.5, mask_thr: float = 0.5) -> float:
+    """Pixel F1 (Dice) between the thresholded map (``map >= thr``) and the
+    binarised mask (``mask > mask_thr``): ``2 TP / (2 TP + FP + FN)``.
+
+    This is scikit-learn's ``f1_score`` of the two binary masks (an empty
+    prediction of a non-empty mask scores 0).
+
+    Args:
+        map (array-like): HxW map.
+        mask (array-like): HxW ground-truth mask.
+        thr (float): Map threshold. Defaults to 0.5.
+        mask_thr (float): Mask binarisation threshold. Defaults to 0.5.
+
+    Returns:
+        float: F1 in ``[0, 1]``; ``nan`` if both binary masks are empty.
+    """
+    map, mask = _as_numpy(map), _as_numpy(mask)
+    _check_same_shape(map=map, mask=mask)
+    pred, gt = map >= thr, mask > mask_thr
+    denom = int(pred.sum()) + int(gt.sum())
+    if denom == 0:
+        return float('nan')
+    return float(2 * np.logical_and(pred, gt).sum() / denom)
+
+
+class _MapRanking:
+    """The pixel order of one map, computed once and shared by the per-image
+    AUC and best-threshold F1 of any number of masks (the position priors
+    score every fake with the same map).
+
+    Args:
+        map (array-like): A map of any shape (flattened).
+    """
+
+    def __init__(self, map) -> None:
+        v = _as_numpy(map).astype(np.float64).reshape(-1)
+        if np.isnan(v).any():
+            raise ValueError('map contains NaN')
+        self.size = v.size
+        ascending = np.argsort(v, kind='mergesort')
+        self.ranks = _average_ranks(v, ascending)  # ties share their mean
+        self.order = ascending[::-1]  # descending
+        s = v[self.order]
+        # last index (in descending order) of each run of equal values:
+        # the candidate thresholds of the best-F1 search
+        self.run_ends = np.flatnonzero(np.append(s[1:] != s[:-1], True))
+
+    def auc(self, gt: np.ndarray) -> np.ndarray:
+        """Per-row AUC of ``gt`` (``(K, size)`` bool): nan for one class."""
+        gtf = gt.astype(np.float64)
+        n_pos = gtf.sum(1)
+        n_neg = self.size - n_pos
+        with np.errstate(invalid='ignore', divide='ignore'):
+            out = (gtf @ self.ranks - n_pos * (n_pos + 1) / 2) / (n_pos *
+                                                                   n_neg)
+        out[(n_pos == 0) | (n_neg == 0)] = np.nan
+        return out
+
+    def best_f1(self, gt: np.ndarray) -> np.ndarray:
+        """Per-row F1 at the best threshold ``map >= t`` over all distinct
+        map values (``(K, size)`` bool in; nan for an empty mask)."""
+        n_pos = gt.sum(1).astype(np.float64)
+        tp = np.cumsum(gt[:, self.order], axis=1)[:, self.run_ends]
+        with np.errstate(invalid='ignore', divide='ignore'):
+            f1 = 2 * tp / (n_pos[:, None] + (self.run_ends + 1)[None, :])
+        out = f1.max(1) if f1.shape[1] else np.zeros(len(gt))
+        out[n_pos == 0] = np.nan
+        return out
+
+
+def image_pixel_auc(map, mask, mask_thr: float = 0.5) -> float:
+    """Pixel AUC of one image: its map values inside the binarised mask
+    (``mask > mask_thr``) are positives, those outside negatives.
+
+    Args:
+        map (array-like): HxW map.
+        mask (array-like): HxW ground-truth mask.
+        mask_thr (float): Mask binarisation threshold. Defaults to 0.5.
+
+    Returns:
+        float: AUC in ``[0, 1]``; ``nan`` if the mask is all one class (empty
+        or covering the whole image).
+    """
+    map, mask = _as_numpy(map), _as_numpy(mask)
+    _check_same_shape(map=map, mask=mask)
+    return binary_auc(map.reshape(-1), (mask > mask_thr).reshape(-1))
+
+
+def best_f1(map, mask, mask_thr: float = 0.5) -> float:
+    """Optimistic pixel F1: the F1 of ``map >= t`` at the threshold ``t``
+    that is best for *this* image (every distinct map value is tried).
+
+    The threshold is chosen with the answer in hand, so this is an upper
+    bound of what any fixed threshold reaches; report it only beside
+    :func:`f1_at` with a fixed threshold.
+
+    Args:
+        map (array-like): HxW map.
+        mask (array-like): HxW ground-truth mask.
+        mask_thr (float): Mask binarisation threshold. Defaults to 0.5.
+
+    Returns:
+        float: F1 in ``[0, 1]``; ``nan`` if the binarised mask is empty.
+    """
+    map, mask = _as_numpy(map), _as_numpy(mask)
+    _check_same_shape(map=map, mask=mask)
+    gt = (mask > mask_thr).reshape(1, -1)
+    return float(_MapRanking(map).best_f1(gt)[0])
 
 
 def pointing_game(map, mask, mask_thr: float = 0.5) -> float:
@@ -415,3 +641,154 @@ def _squeeze_2d(arr: np.ndarray) -> np.ndarray:
         raise ValueError(f'expected a 2-D map (HxW or 1xHxW), got shape '
                          f'{arr.shape}')
     return arr
+
+
+def _trapezoid(y: np.ndarray, x: np.ndarray) -> float:
+    return float(((y[1:] + y[:-1]) * 0.5 * np.diff(x)).sum())
+
+
+def _scores_of(score_fn: Callable, images: np.ndarray) -> np.ndarray:
+    out = _as_numpy(score_fn(images)).astype(np.float64).reshape(-1)
+    if out.shape[0] != images.shape[0]:
+        raise ValueError(f'score_fn returned {out.shape[0]} scores for a '
+                         f'batch of {images.shape[0]} images')
+    return out
+
+
+def deletion_insertion(score_fn: Callable,
+                       img,
+                       saliency,
+                       steps: int = 20,
+                       blur_sigma: float = 5.0,
+                       batch_size: int = 32) -> dict:
+    """Deletion and insertion curves of a map (faithfulness).
+
+    The pixels are ranked by ``saliency`` (highest first; ties in raster
+    order). For ``k = 0, 1/steps, ..., 1``:
+
+    * **deletion**: the top ``k`` of the pixels are replaced by the same
+      pixels of a Gaussian-blurred copy of ``img`` (``cv2.GaussianBlur``,
+      ``blur_sigma``) and the fake score is recorded;
+    * **insertion**: start from the fully blurred image and restore the top
+      ``k`` of the original pixels.
+
+    Each curve is summarised by its area (trapezoid rule, ``k`` in
+    ``[0, 1]``). A map that points at what makes the face look fake gives a
+    **lower deletion AUC** (the score drops as soon as those pixels go) and
+    a **higher insertion AUC** than a random map
+    (:func:`deletion_insertion_random`) on the same image.
+
+    Args:
+        score_fn (Callable): Maps a batch ``(N, H, W, 3)`` of images (the
+            dtype of ``img``) to ``N`` fake scores (array, list or tensor).
+            The caller wraps its model; this module knows none.
+        img (array-like): ``(H, W, 3)`` image, uint8 or float.
+        saliency (array-like): ``(h, w)`` map; resized bilinearly to
+            ``(H, W)`` when it differs.
+        steps (int): Number of steps from 0 % to 100 % (``steps + 1``
+            points per curve). Defaults to 20.
+        blur_sigma (float): Sigma (pixels) of the Gaussian blur. Defaults
+            to 5.0.
+        batch_size (int): Images per ``score_fn`` call. Defaults to 32.
+
+    Returns:
+        dict: ``deletion_auc`` and ``insertion_auc`` (floats) and ``curves``:
+        ``dict(fractions, deletion, insertion)``, each a ``(steps + 1, )``
+        array (the fractions of pixels deleted / inserted and the scores).
+
+    Example:
+        >>> res = deletion_insertion(lambda x: model_fake_score(x), face,
+        ...                          focus_map, steps=10)
+        >>> res['deletion_auc'] < random_baseline['deletion_auc']
+    """
+    import cv2
+    img = _as_numpy(img)
+    if img.ndim != 3 or img.shape[2] != 3:
+        raise ValueError(f'img must be (H, W, 3), got shape {img.shape}')
+    if img.dtype not in (np.uint8, np.float32, np.float64):
+        img = img.astype(np.float32)
+    img = np.ascontiguousarray(img)
+    h, w = img.shape[:2]
+    sal = _squeeze_2d(_as_numpy(saliency).astype(np.float32))
+    if sal.shape != (h, w):
+        sal = resize_map(sal, (h, w))
+    if not np.isfinite(sal).all():
+        raise ValueError('saliency contains NaN or inf')
+    if int(steps) < 1 or blur_sigma <= 0 or int(batch_size) < 1:
+        raise ValueError(f'need steps >= 1, blur_sigma > 0, batch_size >= '
+                         f'1; got {steps}, {blur_sigma}, {batch_size}')
+    steps = int(steps)
+    blurred = cv2.GaussianBlur(img, (0, 0), sigmaX=float(blur_sigma),
+                               sigmaY=float(blur_sigma))
+    order = np.argsort(-sal.reshape(-1), kind='stable')
+    fractions = np.arange(steps + 1, dtype=np.float64) / steps
+    counts = np.rint(fractions * h * w).astype(np.int64)
+
+    def curve(start: np.ndarray, source: np.ndarray) -> np.ndarray:
+        src = source.reshape(h * w, 3)
+        scores = []
+        for i in range(0, len(counts), int(batch_size)):
+            chunk = counts[i:i + int(batch_size)]
+            batch = np.repeat(start[None], len(chunk), axis=0)
+            flat = batch.reshape(len(chunk), h * w, 3)
+            for j, n in enumerate(chunk):
+                idx = order[:n]
+                flat[j, idx] = src[idx]
+            scores.append(_scores_of(score_fn, batch))
+        return np.concatenate(scores)
+
+    deletion = curve(img, blurred)
+    insertion = curve(blurred, img)
+    return dict(deletion_auc=_trapezoid(deletion, fractions),
+                insertion_auc=_trapezoid(insertion, fractions),
+                curves=dict(fractions=fractions, deletion=deletion,
+                            insertion=insertion))
+
+
+def deletion_insertion_random(score_fn: Callable,
+                              img,
+                              steps: int = 20,
+                              blur_sigma: float = 5.0,
+                              seed: int = 0,
+                              repeats: int = 1,
+                              size: Optional[Tuple[int, int]] = None,
+                              batch_size: int = 32) -> dict:
+    """The random-map baseline of :func:`deletion_insertion`: the same
+    curves for ``repeats`` uniform random saliency maps drawn from
+    ``numpy.random.default_rng(seed)``.
+
+    Args:
+        score_fn (Callable): As in :func:`deletion_insertion`.
+        img (array-like): ``(H, W, 3)`` image.
+        steps (int): Defaults to 20.
+        blur_sigma (float): Defaults to 5.0.
+        seed (int): Seed of the random maps. Defaults to 0.
+        repeats (int): Number of random maps averaged. Defaults to 1.
+        size (tuple[int, int], optional): ``(h, w)`` of the random maps
+            (upsampled to the image like a model's map, e.g. the token grid);
+            None draws one value per pixel. Defaults to None.
+        batch_size (int): Defaults to 32.
+
+    Returns:
+        dict: ``deletion_auc`` / ``insertion_auc`` (means over the repeats),
+        ``deletion_aucs`` / ``insertion_aucs`` (one per repeat) and
+        ``curves`` (the mean curves, as in :func:`deletion_insertion`).
+    """
+    h, w = _as_numpy(img).shape[:2]
+    rng = np.random.default_rng(seed)
+    runs = [
+        deletion_insertion(score_fn, img, rng.random(size or (h, w)),
+                           steps=steps, blur_sigma=blur_sigma,
+                           batch_size=batch_size)
+        for _ in range(max(1, int(repeats)))
+    ]
+    curves = dict(fractions=runs[0]['curves']['fractions'],
+                  deletion=np.mean([r['curves']['deletion'] for r in runs],
+                                   axis=0),
+                  insertion=np.mean([r['curves']['insertion'] for r in runs],
+                                    axis=0))
+    dels = [r['deletion_auc'] for r in runs]
+    ins = [r['insertion_auc'] for r in runs]
+    return dict(deletion_auc=float(np.mean(dels)),
+                insertion_auc=float(np.mean(ins)), deletion_aucs=dels,
+                insertion_aucs=ins, curves=curves)

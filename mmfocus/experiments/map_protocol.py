@@ -497,10 +497,14 @@ class MapProtocol:
     def _metric(self, priors: bool):
         from mmfocus.evaluation.metrics import MapQualityMetric
         mq = dict(self.spec.get('map_quality') or {})
-        return MapQualityMetric(map_size=tuple(mq.get('map_size', (56, 56))),
-                                mask_thr=float(mq.get('mask_thr', 0.5)),
-                                iou_thrs=(float(mq.get('iou_thr', 0.5)), ),
-                                priors=priors)
+        region_ann = mq.get('region_prior_ann')
+        return MapQualityMetric(
+            map_size=tuple(mq.get('map_size', (56, 56))),
+            mask_thr=float(mq.get('mask_thr', 0.5)),
+            iou_thrs=(float(mq.get('iou_thr', 0.5)), ),
+            priors=priors,
+            region_prior_ann=region_ann if priors else None,
+            data_root=mq.get('data_root') or self.spec.data_root)
 
     def _samples(self, entries: List[dict], data_root: str,
                  map_of: Callable[[dict], Optional[str]]) -> List[dict]:
@@ -527,6 +531,7 @@ class MapProtocol:
                              mask_path=map_of(e)))['gt_mask']
             samples.append(
                 dict(img_path=e['img_path'], pair_path=e.get('pair_path'),
+                     method=e.get('method'),
                      gt_label=int(e['gt_label']), pred_map=pred,
                      gt_mask=mask if int(e['gt_label']) == 1 else None))
         return samples
@@ -586,9 +591,17 @@ class MapProtocol:
         m = self._evaluate(self._samples(entries, data_root, lambda e: None),
                            priors=True)
         out = {}
-        for key in ('prior_mean_mask', 'prior_gaussian'):
+        for key in ('prior_mean_mask', 'prior_gaussian', 'prior_region'):
             vals = {k[len(key) + 1:]: v for k, v in m.items()
                     if k.startswith(key + '/')}
+            # the priors' per-region-type scores (<group>/<prior>/<key>)
+            for k, v in m.items():
+                parts = k.split('/')
+                if len(parts) == 3 and parts[1] == key:
+                    vals[f'{parts[0]}/{parts[2]}'] = v
+                    if f'{parts[0]}/num_fakes' in m:
+                        vals[f'{parts[0]}/num_fakes'] = m[
+                            f'{parts[0]}/num_fakes']
             if vals:
                 vals['num_fakes'] = m.get('num_fakes')
                 vals['num_pairs'] = m.get('num_pairs')
@@ -603,7 +616,9 @@ class MapProtocol:
         names = []
         for s in self.spec.sources:
             n = s['name']
-            if n in self.selected or glob.glob(self.path('test', n, '*.json')):
+            if n in self.selected or glob.glob(
+                    self.path('test', n, '*.json')) or osp.isfile(
+                        self.path('map_quality', f'{n}.json')):
                 names.append(n)
         return names
 
@@ -724,10 +739,11 @@ class MapProtocol:
                               f'{reason}')
                 self.log(f'{name}: skipped, {reason}')
                 continue
-            ckpt = self.train(src)
-            for t in sets:
-                if not t.get('status'):
-                    self.test(src, ckpt, t)
+            if self.spec.get('train_models', True):
+                ckpt = self.train(src)
+                for t in sets:
+                    if not t.get('status'):
+                        self.test(src, ckpt, t)
             self.map_quality(src)
         paths = {}
         if self.rank == 0:

@@ -6,14 +6,62 @@ from typing import Any, Dict, List, Optional, Sequence
 # map-quality columns: (metric key of MapQualityMetric, header, digits)
 MAP_QUALITY_COLUMNS = (
     ('paired_auc', 'paired map-AUC', 3),
-    ('pixel_auc', 'pixel AUC', 3),
+    ('pixel_auc_per_image', 'pixel AUC / image', 3),
+    ('f1@{thr}', 'F1@{thr}', 3),
     ('iou@{thr}', 'IoU@{thr}', 3),
+    ('pixel_auc', 'pixel AUC pooled', 3),
     ('pointing_game', 'pointing game', 3),
     ('num_fakes', 'fakes', 0),
     ('num_pairs', 'pairs', 0),
 )
+# per region type (method) table: cells '<paired AUC> / <pixel AUC/image>'
+REGION_CELL = ('paired_auc', 'pixel_auc_per_image')
 PRIOR_ROWS = (('prior_mean_mask', 'position prior: mean test mask'),
-              ('prior_gaussian', 'position prior: centred Gaussian'))
+              ('prior_gaussian', 'position prior: centred Gaussian'),
+              ('prior_region', 'position prior: mean train mask of the '
+               'region type'))
+
+
+def _groups(metrics: Dict) -> List[str]:
+    """Region types (``method`` groups) reported by MapQualityMetric."""
+    return sorted({k.split('/')[0] for k in metrics
+                   if k.count('/') == 1 and k.endswith('/num_fakes')
+                   and not k.startswith('prior_')})
+
+
+def region_markdown(quality: Dict) -> List[str]:
+    """Lines of the per-region-type table (empty without groups)."""
+    groups: List[str] = []
+    for r in quality['rows']:
+        groups += [g for g in _groups(r.get('metrics') or {})
+                   if g not in groups]
+    if not groups:
+        return []
+    groups = sorted(groups, key=lambda g: (g == 'local', g))
+    header = ['Map source'] + groups
+    rows = []
+
+    def cells(m):
+        return [f"{fmt(m.get(f'{g}/{REGION_CELL[0]}'), 3)} / "
+                f"{fmt(m.get(f'{g}/{REGION_CELL[1]}'), 3)}" for g in groups]
+
+    for r in quality['rows']:
+        if r.get('status') or not r.get('metrics'):
+            continue
+        rows.append([r['label']] + cells(r['metrics']))
+    for key, label in PRIOR_ROWS:
+        m = quality['priors'].get(key)
+        if m is not None:
+            rows.append([f'*{label}*'] + cells(m))
+    counts = [fmt((quality['rows'][0].get('metrics') or {}).get(
+        f'{g}/num_fakes'), 0) if quality['rows'] else 'n/a' for g in groups]
+    return ['## Per region type', '',
+            'Each cell: paired map-AUC / per-image pixel AUC over the fakes '
+            'of that type (`local` pools every `sbi-<region>` type). '
+            'Fakes per type: ' + ', '.join(
+                f'{g} {c}' for g, c in zip(groups, counts)) + '.', '',
+            markdown_table(header, rows,
+                           [':---'] + ['---:'] * len(groups)), '']
 
 
 def finite_or_none(obj: Any) -> Any:
@@ -128,6 +176,7 @@ def map_quality_markdown(quality: Dict) -> str:
         'comparison sources (the real frame compared with itself, as its '
         'training target) and for annotation masks.', ''
     ]
+    text += region_markdown(quality)
     if quality.get('no_map'):
         text += ['No map (not in this table): ' +
                  ', '.join(quality['no_map']) + '.', '']

@@ -4,8 +4,12 @@
 Sources (``demo/faces``): ``photos/*.jpg`` (each photo is one "video"),
 ``chips/<identity>/*.jpg`` (each identity is one "video") and, optionally,
 ``skimage.data.astronaut()``. Faces are found with the dlib HOG detector and
-68 landmarks, cropped square (margin 1.3) and resized; every real crop gets
-one stored self-blended fake with its soft mask. The split is by source
+68 landmarks, cropped square (margin 1.3; val/test crops jittered in scale
+and position) and resized; every real crop gets two stored self-blended
+fakes with their soft masks: one of the whole face (``method='sbi'``) and
+one of a single facial region (``method='sbi-<region>'``: eyes, nose, mouth,
+a cheek, brows/forehead or a random landmark subset, cycled in a seeded
+order so every region type is in every split). The split is by source
 photo / chip identity, so no person or photo is in two splits.
 
 The result is *not* FaceForensics++: it is a small, honest stand-in that lets
@@ -19,7 +23,7 @@ import os.path as osp
 import shutil
 import tempfile
 import zlib
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from typing import Dict, List, Optional
 
 import cv2
@@ -27,15 +31,24 @@ import numpy as np
 
 from mmfocus.utils.io import imread_checked
 from .align import crop_face
+from .detectors import DEFAULT_DETECTOR as _BASE_DETECTOR
 from .detectors import BaseFaceDetector, build_face_detector
-from .sbi import self_blend
+from .sbi import LOCAL_REGIONS, self_blend
 
 SPLITS = ('train', 'val', 'test')
+#: Stored fakes are blended at a ratio >= 0.75, so that the binarised mask
+#: (``> 0.5``) of every evaluated fake is not empty (online training fakes
+#: keep the SBI ratios, 0.25 included).
+STORED_BLEND_RATIOS = (0.75, 1.0, 1.0)
+#: Build-time crop jitter of the val/test crops: side scale range and the
+#: largest centre shift (fraction of the side), so that the mask position
+#: varies and a fixed position prior cannot score well.
+CROP_JITTER = dict(scale=(0.9, 1.15), shift=0.06)
 SPLIT_RATIOS = dict(train=0.6, val=0.1, test=0.3)
 IMG_EXTS = ('.jpg', '.jpeg', '.png')
-DEFAULT_DETECTOR = dict(
-    type='DlibDetector', upsample=1, landmarks=68, max_side=640,
-    score_thr=0.15)
+# mmfocus' default detector (mmfocus.faces.DEFAULT_DETECTOR), with the
+# stricter score threshold the shipped demo data were made with.
+DEFAULT_DETECTOR = dict(_BASE_DETECTOR, score_thr=0.15)
 METAINFO = {
     'classes': ['real', 'fake'],
     'dataset': 'demo-sbi',
@@ -154,6 +167,28 @@ def _face_rng(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng([int(seed), zlib.crc32(name.encode())])
 
 
+def jittered_crop(img: np.ndarray, landmarks: np.ndarray, margin: float,
+                  size: int, rng: np.random.Generator,
+                  scale=CROP_JITTER['scale'],
+                  shift: float = CROP_JITTER['shift']):
+    """:func:`~mmfocus.faces.align.crop_face` with its square scaled by
+    ``U(scale)`` and its centre moved by up to ``shift`` of its side.
+
+    Returns:
+        tuple: ``(crop, landmarks_in_crop)``.
+    """
+    pts = np.asarray(landmarks, dtype=np.float64).reshape(-1, 2)
+    (x1, y1), (x2, y2) = pts.min(0), pts.max(0)
+    half = max(x2 - x1, y2 - y1, 1.0) / 2 * rng.uniform(*scale)
+    side = 2 * half * margin
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    cx, cy = np.array([cx, cy]) + rng.uniform(-shift, shift, 2) * side
+    bbox = np.array([cx - half, cy - half, cx + half, cy + half])
+    crop, _, affine = crop_face(img, bbox=bbox, margin=margin, size=size)
+    lmk = (pts @ affine[:, :2].T + affine[:, 2]).astype(np.float32)
+    return crop, lmk
+
+
 def build_demo_dataset(src: str = 'demo/faces',
                        out: str = 'data/demo_faces',
                        size: int = 224,
@@ -162,12 +197,14 @@ def build_demo_dataset(src: str = 'demo/faces',
                        margin: float = 1.3,
                        astronaut: bool = True,
                        detector: Optional[dict] = None,
-                       verbose: bool = True) -> dict:
+                       verbose: bool = True,
+                       jitter: bool = True) -> dict:
     """Detect, crop, split and self-blend the demo faces.
 
-    Writes under ``out``: ``real/<name>.png``, ``fake/<name>.png`` (one
-    self-blended fake per real, in every split), ``mask/<name>.png`` (8-bit
-    blend mask), ``train.json`` / ``val.json`` / ``test.json`` (mmengine
+    Writes under ``out``: ``real/<name>.png``, ``fake/<name>.png`` (the
+    whole-face self-blend of each real, in every split) and
+    ``fake/<name>_<region>.png`` (its local-region self-blend),
+    ``mask/<same name>.png`` (8-bit blend masks), ``train.json`` / ``val.json`` / ``test.json`` (mmengine
     ``BaseDataset`` format, paths relative to ``out``) and ``summary.json``.
     The folder is built in a temporary sibling and moved into place, so a
     failed run leaves no partial dataset. Identical inputs give
@@ -187,6 +224,8 @@ def build_demo_dataset(src: str = 'demo/faces',
             give 68 landmarks. Defaults to the dlib HOG detector
             (``upsample=1, max_side=640, score_thr=0.15``).
         verbose (bool): Print the summary. Defaults to True.
+        jitter (bool): Jitter the val/test crops (:data:`CROP_JITTER`).
+            Defaults to True.
 
     Returns:
         dict: Summary: faces per split, groups per split, images without a
@@ -215,12 +254,10 @@ def build_demo_dataset(src: str = 'demo/faces',
             continue
         found.sort(key=lambda f: (float(f.bbox[0]), float(f.bbox[1])))
         for k, face in enumerate(found):
-            crop, lmk, _ = crop_face(img, face.landmarks, margin=margin,
-                                     size=size)
             faces.append(dict(name=f"{source['name']}_{k:02d}",
                               video_id=source['video_id'],
-                              kind=source['kind'], crop=crop,
-                              landmarks=lmk))
+                              kind=source['kind'], img=img,
+                              src_landmarks=face.landmarks))
     if not faces:
         raise RuntimeError(f'no faces found in {src} (images without a '
                            f'face: {no_face}; unreadable: '
@@ -232,6 +269,20 @@ def build_demo_dataset(src: str = 'demo/faces',
         sizes[face['video_id']] = sizes.get(face['video_id'], 0) + 1
         kinds[face['video_id']] = face['kind']
     assign = split_groups(sizes, kinds, seed=seed)
+    # crops: plain for train (jittered online there), jittered for val/test
+    for face in faces:
+        if assign[face['video_id']] == 'train' or not jitter:
+            face['crop'], face['landmarks'], _ = crop_face(
+                face['img'], face['src_landmarks'], margin=margin, size=size)
+        else:
+            face['crop'], face['landmarks'] = jittered_crop(
+                face['img'], face['src_landmarks'], margin, size,
+                _face_rng(seed + 1, face['name']))
+        del face['img']
+    # the local region of each face's second fake: a seeded cycle
+    order = np.random.default_rng(seed + 2).permutation(len(faces))
+    region_of = {faces[i]['name']: LOCAL_REGIONS[j % len(LOCAL_REGIONS)]
+                 for j, i in enumerate(order)}
 
     parent = osp.dirname(out)
     os.makedirs(parent, exist_ok=True)
@@ -245,27 +296,40 @@ def build_demo_dataset(src: str = 'demo/faces',
             name, vid = face['name'], face['video_id']
             idx = frame_idx.get(vid, 0)
             frame_idx[vid] = idx + 1
-            fake, mask = self_blend(face['crop'], face['landmarks'],
-                                    _face_rng(seed, name))
-            mask8 = np.clip(np.rint(mask * 255), 0, 255).astype(np.uint8)
-            for sub, img in (('real', face['crop']), ('fake', fake),
-                             ('mask', mask8)):
-                with open(osp.join(tmp, sub, f'{name}.png'), 'wb') as f:
-                    f.write(_png(img))
             lmk = [[round(float(x), 3), round(float(y), 3)]
                    for x, y in face['landmarks']]
             real_path = f'real/{name}.png'
             common = dict(frame_idx=idx, landmarks=lmk)
-            # A fake "video" has its own id, as FF++'s manipulated videos do.
-            lists[assign[vid]] += [
-                dict(img_path=real_path, gt_label=0, method='real',
-                     video_id=vid, mask_path=None, pair_path=None, **common),
-                dict(img_path=f'fake/{name}.png', gt_label=1, method='sbi',
-                     video_id=f'{vid}_sbi', mask_path=f'mask/{name}.png',
-                     pair_path=real_path, **common),
-            ]
+            entries = [dict(img_path=real_path, gt_label=0, method='real',
+                            video_id=vid, mask_path=None, pair_path=None,
+                            **common)]
+            with open(osp.join(tmp, 'real', f'{name}.png'), 'wb') as f:
+                f.write(_png(face['crop']))
+            rng = _face_rng(seed, name)
+            for region in ('face', region_of[name]):
+                fake, mask = self_blend(face['crop'], face['landmarks'], rng,
+                                        region=region,
+                                        blend_ratios=STORED_BLEND_RATIOS)
+                method = 'sbi' if region == 'face' else f'sbi-{region}'
+                stem = name if region == 'face' else f'{name}_{region}'
+                mask8 = np.clip(np.rint(mask * 255), 0, 255).astype(np.uint8)
+                for sub, img in (('fake', fake), ('mask', mask8)):
+                    with open(osp.join(tmp, sub, f'{stem}.png'), 'wb') as f:
+                        f.write(_png(img))
+                # A fake "video" has its own id, as FF++'s manipulated
+                # videos do.
+                entries.append(dict(
+                    img_path=f'fake/{stem}.png', gt_label=1, method=method,
+                    region=region, video_id=f'{vid}_{method}',
+                    mask_path=f'mask/{stem}.png', pair_path=real_path,
+                    **common))
+            lists[assign[vid]] += entries
         summary = dict(
-            faces={s: len(lists[s]) // 2 for s in SPLITS},
+            faces={s: len(lists[s]) // 3 for s in SPLITS},
+            regions={s: dict(sorted(Counter(
+                e['method'] for e in lists[s] if e['gt_label'] == 1).items()))
+                for s in SPLITS},
+            jitter=CROP_JITTER if jitter else None,
             groups={s: sorted(g for g, a in assign.items() if a == s)
                     for s in SPLITS},
             images=len(sources),
@@ -304,15 +368,21 @@ def _replace_dir(tmp: str, out: str) -> None:
 def format_summary(summary: dict) -> str:
     """Human-readable summary of :func:`build_demo_dataset`."""
     total = sum(summary['faces'].values())
-    lines = [f"demo dataset: {total} real faces (+{total} self-blended "
-             f"fakes) from {summary['images']} images -> "
-             f"{summary.get('out', '')}"]
+    lines = [f"demo dataset: {total} real faces (+{2 * total} self-blended "
+             f"fakes: whole face and one local region each) from "
+             f"{summary['images']} images -> {summary.get('out', '')}"]
     for s in SPLITS:
         n = summary['faces'][s]
         pct = 100.0 * n / total if total else 0.0
         lines.append(f'  {s:5s}: {n:4d} faces ({pct:4.1f}%) from '
                      f"{len(summary['groups'][s])} sources: "
                      f"{', '.join(summary['groups'][s])}")
+    if summary.get('regions'):
+        counts = Counter()
+        for s in SPLITS:
+            counts.update(summary['regions'][s])
+        lines.append('  fakes by method: ' + ', '.join(
+            f'{m} {n}' for m, n in sorted(counts.items())))
     empty = [s for s in SPLITS if not summary['faces'][s]]
     if empty:
         lines.append(f"  WARNING: empty split(s): {', '.join(empty)} "

@@ -35,6 +35,14 @@ _DLIB_MODEL_FILES = {
     5: 'shape_predictor_5_face_landmarks.dat',
 }
 
+#: The one default face detector of mmfocus: the dataset converters, the
+#: inferencer (``tools/infer.py``) and the demo data (which keeps a stricter
+#: ``score_thr``, see :mod:`mmfocus.faces.demo`) start from it. dlib HOG on
+#: a copy downscaled to 640 px, 68 landmarks fitted at full resolution,
+#: dlib's own score threshold (``score_thr=0.0``, its ``adjust_threshold``).
+DEFAULT_DETECTOR = dict(type='DlibDetector', upsample=1, landmarks=68,
+                        max_side=640)
+
 
 @dataclass
 class Face:
@@ -322,3 +330,196 @@ def build_face_detector(
         raise TypeError(f'face detector config must be a dict with a "type" '
                         f'key or a BaseFaceDetector, got {cfg!r}')
     return FACE_DETECTORS.build(dict(cfg))
+
+
+# ------------------------------------------------------ plausible faces
+def _landmark_parts(lmk: np.ndarray):
+    """``(left eye, right eye, nose, mouth)`` centres of 68- or 5-point
+    landmarks (image left / right), or None for other layouts."""
+    lmk = np.asarray(lmk, np.float64)
+    if len(lmk) >= 68:
+        return (lmk[36:42].mean(0), lmk[42:48].mean(0), lmk[30],
+                lmk[48:68].mean(0))
+    if len(lmk) == 5:  # RetinaFace: eyes, nose, mouth corners
+        return lmk[0], lmk[1], lmk[2], lmk[3:5].mean(0)
+    return None
+
+
+def implausible_face(face: Face, img_shape, min_score: Optional[float] = None,
+                     min_side: float = 20., min_rel_side: float = 0.01,
+                     max_aspect: float = 2.0,
+                     eye_dist: tuple = (0.15, 1.0),
+                     mouth_drop: tuple = (0.4, 4.0)) -> Optional[str]:
+    """Why a detection is not a plausible face, or None if it is.
+
+    A round emblem, a logo or a patterned shirt can fool a face detector;
+    the shape predictor then still fits a face-shaped set of landmarks, but
+    rarely one that is consistent with the box. The checks, in order:
+
+    1. the detector's own score: below ``min_score`` (the detector's
+       ``score_thr``, the threshold the dataset converters use);
+    2. the box: sides shorter than ``min_side`` px or than ``min_rel_side``
+       x the longer image side, or an aspect ratio above ``max_aspect``;
+    3. the landmarks (68 or 5 points), relative to the eye distance ``d``
+       (between the eye centres): ``d`` within ``eye_dist`` x the box
+       width; the mouth *below* the eyes, at ``mouth_drop`` x ``d`` from
+       the eye line along its normal (so a tilted or upside-down face is
+       fine, a mouth above or on the eye line is not); the nose tip
+       between the eye line and the mouth; the landmark centre inside the
+       box.
+
+    Args:
+        face (Face): A detection in image pixels.
+        img_shape (tuple): ``(H, W, ...)`` of the image.
+        min_score (float, optional): Reject scores below this. Defaults to
+            None (no score check).
+        min_side (float): Smallest box side in pixels. Defaults to 20.
+        min_rel_side (float): Smallest box side relative to the longer
+            image side. Defaults to 0.01.
+        max_aspect (float): Largest box side ratio. Defaults to 2.
+        eye_dist (tuple): Allowed eye distance / box width.
+            Defaults to (0.15, 1.0).
+        mouth_drop (tuple): Allowed distance of the mouth below the eye
+            line / eye distance. Defaults to (0.4, 4.0).
+
+    Returns:
+        str | None: A short reason (``'mouth not below the eyes'``...), or
+        None for a plausible face.
+    """
+    if min_score is not None and face.score < min_score:
+        return (f'detector score {face.score:.2f} below its threshold '
+                f'{min_score:g}')
+    x1, y1, x2, y2 = [float(v) for v in face.bbox]
+    w, h = x2 - x1, y2 - y1
+    if w <= 0 or h <= 0:
+        return 'empty box'
+    longer = float(max(img_shape[:2]))
+    if min(w, h) < min_side:
+        return f'box of {min(w, h):.0f} px is below {min_side:g} px'
+    if min(w, h) < min_rel_side * longer:
+        return (f'box of {min(w, h):.0f} px is below {min_rel_side:g} x '
+                f'the image side ({longer:.0f} px)')
+    if max(w, h) / min(w, h) > max_aspect:
+        return f'box aspect ratio {max(w, h) / min(w, h):.1f}'
+    if face.landmarks is None:
+        return None
+    parts = _landmark_parts(face.landmarks)
+    if parts is None:
+        return None
+    left, right, nose, mouth = parts
+    eye_vec = right - left
+    d = float(np.hypot(*eye_vec))
+    if not np.isfinite(d) or d < 1e-3:
+        return 'eyes at the same point'
+    if not eye_dist[0] <= d / w <= eye_dist[1]:
+        return (f'eye distance {d:.0f} px is {d / w:.2f} x the box width '
+                f'(expected {eye_dist[0]:g}-{eye_dist[1]:g})')
+    normal = np.array([-eye_vec[1], eye_vec[0]]) / d  # 'down' of the face
+    mid = (left + right) / 2
+    drop = float((mouth - mid) @ normal) / d
+    if drop <= 0:
+        return 'mouth not below the eyes'
+    if not mouth_drop[0] <= drop <= mouth_drop[1]:
+        return (f'mouth at {drop:.2f} x the eye distance below the eyes '
+                f'(expected {mouth_drop[0]:g}-{mouth_drop[1]:g})')
+    nose_drop = float((nose - mid) @ normal) / d
+    if not 0 < nose_drop < drop:
+        return 'nose not between the eyes and the mouth'
+    cx, cy = np.asarray(face.landmarks, np.float64).mean(0)
+    if not (x1 <= cx <= x2 and y1 <= cy <= y2):
+        return 'landmarks outside the box'
+    return None
+
+
+# ------------------------------------------------------ large images
+def detector_work_side(detector) -> Optional[int]:
+    """The image side a detector searches at (``max_side`` of
+    :class:`DlibDetector`, ``input_size`` of :class:`RetinaFaceDetector`),
+    or None if it searches at full resolution."""
+    for name in ('max_side', 'input_size'):
+        side = getattr(detector, name, None)
+        if side:
+            return int(side)
+    return None
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
+    x2, y2 = min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0., x2 - x1) * max(0., y2 - y1)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) \
+        - inter
+    return float(inter / union) if union > 0 else 0.
+
+
+def detect_tiled(detector: BaseFaceDetector, img: np.ndarray, tile: int,
+                 iou_thr: float = 0.3) -> List[Face]:
+    """Detect on overlapping ``tile`` x ``tile`` windows (stride
+    ``tile / 2``, so a face up to half a tile lies inside one window) and
+    merge the detections (greedy NMS at ``iou_thr``), in image
+    coordinates."""
+    h, w = img.shape[:2]
+    stride = max(tile // 2, 1)
+
+    def starts(n):
+        if n <= tile:
+            return [0]
+        out = list(range(0, n - tile + 1, stride))
+        if out[-1] != n - tile:
+            out.append(n - tile)
+        return out
+
+    found: List[Face] = []
+    for y in starts(h):
+        for x in starts(w):
+            win = np.ascontiguousarray(img[y:y + tile, x:x + tile])
+            for f in detector.detect(win):
+                shift = np.array([x, y], np.float32)
+                found.append(Face(
+                    bbox=(np.asarray(f.bbox, np.float32) +
+                          np.tile(shift, 2)).astype(np.float32),
+                    score=float(f.score),
+                    landmarks=None if f.landmarks is None else
+                    (np.asarray(f.landmarks, np.float32) + shift)))
+    found.sort(key=lambda f: -f.score)
+    kept: List[Face] = []
+    for f in found:
+        if all(_iou(f.bbox, k.bbox) <= iou_thr for k in kept):
+            kept.append(f)
+    return kept
+
+
+def detect_multiscale(detector: BaseFaceDetector, img: np.ndarray,
+                      levels: int = 2):
+    """Detect faces; when none is found on an image the detector shrinks
+    (larger than its working side, e.g. 640 px), search again on tiles.
+
+    A face of 500 px in a 7900 px photo is ~40 px on the 640 px copy the
+    default detector searches, too small for it. Level ``k`` (1, 2, ...)
+    uses tiles of ``longer side / 2**k`` (each shrunk to the working side
+    again, so faces appear ``2**k`` times larger), down to tiles of the
+    working side; the first level that finds a face wins.
+
+    Args:
+        detector (BaseFaceDetector): The detector.
+        img (np.ndarray): BGR uint8 image.
+        levels (int): Tile levels to try at most. Defaults to 2 (tiles of
+            1/2 and 1/4 of the longer side: 9 and 49 windows).
+
+    Returns:
+        tuple: ``(faces, tile)``: the faces (sorted by score) and the tile
+        side that found them (None for the plain whole-image search).
+    """
+    faces = detector.detect(img)
+    work = detector_work_side(detector)
+    longer = max(img.shape[:2])
+    if faces or not work or longer <= work:
+        return faces, None
+    for k in range(1, levels + 1):
+        tile = int(np.ceil(longer / 2**k))
+        if tile < work:
+            break
+        faces = detect_tiled(detector, img, tile)
+        if faces:
+            return faces, tile
+    return [], None

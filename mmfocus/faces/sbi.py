@@ -17,7 +17,7 @@ Everything is driven by one ``np.random.Generator``, so a fake is fully
 determined by ``(img, landmarks, rng state)``. All operations are cv2 calls
 on the crop: a few ms for a 224 px face on one CPU core, ~1 ms at 112 px.
 """
-from typing import Sequence, Tuple, Union
+from typing import List, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -27,6 +27,15 @@ import numpy as np
 #: face (eyebrows, eyes, nose, mouth).
 HULL_TYPES = ('full', 'extended', 'lower', 'inner')
 BLEND_RATIOS = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)
+#: Blend regions: the whole face (the SBI paper's hulls, ``HULL_TYPES``) or
+#: one facial part from the 68 landmarks ("left"/"right" are image sides).
+REGIONS = ('face', 'eyes', 'nose', 'mouth', 'cheek-left', 'cheek-right',
+           'brows', 'random')
+LOCAL_REGIONS = REGIONS[1:]
+# dlib 68-point indices (iBUG 300-W layout, image coordinates)
+_EYE_L, _EYE_R = list(range(36, 42)), list(range(42, 48))
+_CHEEK_L = [1, 2, 3, 4, 5, 6, 48, 31, 40, 41, 36]
+_CHEEK_R = [15, 14, 13, 12, 11, 10, 54, 35, 47, 46, 45]
 
 
 def _hull_points(landmarks: np.ndarray, hull_type: str,
@@ -61,6 +70,86 @@ def _elastic(mask: np.ndarray, amplitude: float, grid: int,
                      borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
+def _scaled(pts: np.ndarray, sx: float, sy: float) -> np.ndarray:
+    c = (pts.min(0) + pts.max(0)) / 2
+    return (c + (pts - c) * np.array([sx, sy], np.float32)).astype(
+        np.float32)
+
+
+def region_polygons(landmarks: np.ndarray, region: str,
+                    rng: np.random.Generator) -> List[np.ndarray]:
+    """Point sets (each filled as its convex hull) of a local region.
+
+    ``'eyes'``: both eyes with their lids (two hulls); ``'nose'``: bridge
+    to nostrils; ``'mouth'``: lips and their surround; ``'cheek-left'`` /
+    ``'cheek-right'``: jaw to nose side to lower eyelid on that image side;
+    ``'brows'``: both eyebrows and the forehead above them (lifted by a
+    random 30-60 % of their distance to the nose tip); ``'random'``: a
+    random landmark and its 6-15 nearest landmarks.
+
+    Args:
+        landmarks (np.ndarray): ``(68, 2)`` points ``x, y``.
+        region (str): One of :data:`LOCAL_REGIONS`.
+        rng (np.random.Generator): Random source (used by ``'brows'`` and
+            ``'random'`` only).
+
+    Returns:
+        list[np.ndarray]: ``(K, 2)`` float32 point sets.
+    """
+    lm = np.asarray(landmarks, dtype=np.float32).reshape(-1, 2)
+    if len(lm) != 68:
+        raise ValueError(f'region {region!r} needs 68 landmarks, got '
+                         f'{len(lm)}')
+    if region == 'eyes':
+        return [_scaled(lm[_EYE_L], 1.6, 2.6), _scaled(lm[_EYE_R], 1.6, 2.6)]
+    if region == 'nose':
+        return [_scaled(lm[27:36], 1.5, 1.15)]
+    if region == 'mouth':
+        return [_scaled(lm[48:60], 1.3, 1.5)]
+    if region == 'cheek-left':
+        return [lm[_CHEEK_L]]
+    if region == 'cheek-right':
+        return [lm[_CHEEK_R]]
+    if region == 'brows':
+        brows = lm[17:27]
+        lift = np.float32(rng.uniform(0.3, 0.6))
+        return [np.concatenate([brows, brows + (brows - lm[30]) * lift])]
+    if region == 'random':
+        centre = lm[int(rng.integers(68))]
+        k = int(rng.integers(6, 16))
+        near = np.argsort(((lm - centre)**2).sum(1), kind='stable')[:k]
+        return [_scaled(lm[near], 1.3, 1.3)]
+    raise ValueError(f'unknown blend region {region!r}; expected one of '
+                     f'{REGIONS}')
+
+
+def _region_mask(shape: Tuple[int, int], landmarks: np.ndarray,
+                 region: str, rng: np.random.Generator,
+                 elastic_amplitude: Tuple[float, float],
+                 blur_sigma: Tuple[float, float]) -> np.ndarray:
+    """Unscaled soft mask (peak 1) of a local region at ``shape``."""
+    h, w = shape
+    polys = region_polygons(landmarks, region, rng)
+    lm = np.asarray(landmarks, dtype=np.float32).reshape(-1, 2)
+    face = float(max((lm.max(0) - lm.min(0)).max(), 1.0))
+    mask = np.zeros((h, w), dtype=np.float32)
+    extent = 1.0
+    for pts in polys:
+        extent = max(extent, float((pts.max(0) - pts.min(0)).max()))
+        hull = cv2.convexHull(np.round(pts * 16).astype(np.int32))
+        cv2.fillConvexPoly(mask, hull, 1.0, lineType=cv2.LINE_8, shift=4)
+    # a thin hull (e.g. collinear jaw points) still covers some skin
+    radius = max(1, int(round(0.03 * face)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
+                                       (2 * radius + 1, 2 * radius + 1))
+    mask = cv2.dilate(mask, kernel)
+    amp = rng.uniform(*elastic_amplitude) * extent
+    mask = _elastic(mask, amp, int(rng.integers(3, 6)), rng)
+    sigma = max(rng.uniform(*blur_sigma) * extent, 0.5)
+    return cv2.GaussianBlur(mask, (0, 0), sigma,
+                            borderType=cv2.BORDER_CONSTANT)
+
+
 def make_blend_mask(shape: Tuple[int, int],
                     landmarks: np.ndarray,
                     rng: np.random.Generator,
@@ -68,49 +157,66 @@ def make_blend_mask(shape: Tuple[int, int],
                     blend_ratios: Sequence[float] = BLEND_RATIOS,
                     elastic_amplitude: Tuple[float, float] = (0.01, 0.04),
                     blur_sigma: Tuple[float, float] = (0.02, 0.06),
-                    work_size: int = 128) -> np.ndarray:
+                    work_size: int = 128,
+                    region: str = 'face') -> np.ndarray:
     """Random soft blend mask from facial landmarks.
 
     Args:
         shape (tuple[int, int]): ``(H, W)`` of the mask.
         landmarks (np.ndarray): ``(68, 2)`` points ``x, y`` (any ``N >= 3``
-            works; non-68 layouts always use the full hull).
+            works for ``region='face'``; non-68 layouts always use the full
+            hull).
         rng (np.random.Generator): Random source.
-        hull_types (Sequence[str]): Hull variants to draw from.
-            Defaults to :data:`HULL_TYPES`.
+        hull_types (Sequence[str]): Hull variants to draw from
+            (``region='face'`` only). Defaults to :data:`HULL_TYPES`.
         blend_ratios (Sequence[float]): Ratios the mask is multiplied by.
             Defaults to ``(0.25, 0.5, 0.75, 1, 1, 1)``.
         elastic_amplitude (tuple[float, float]): Range of the displacement
-            std, relative to the face size. Defaults to (0.01, 0.04).
+            std, relative to the face size (to the region's size for a
+            local region). Defaults to (0.01, 0.04).
         blur_sigma (tuple[float, float]): Range of the Gaussian blur sigma,
-            relative to the face size. Defaults to (0.02, 0.06).
+            relative to the face size (to the region's size for a local
+            region). Defaults to (0.02, 0.06).
         work_size (int): The (smooth) mask is drawn, deformed and blurred
             at most this many pixels on its longer side, then resized
             bilinearly to ``shape``. Defaults to 128.
+        region (str): ``'face'`` (a whole-face hull) or one of
+            :data:`LOCAL_REGIONS` (see :func:`region_polygons`); a local
+            region is dilated by 3 % of the face size before the elastic
+            deformation and blur. Defaults to ``'face'``.
 
     Returns:
         np.ndarray: ``(H, W)`` float32 mask in ``[0, 1]``, exactly 0 far
-        from the face.
+        from the blended region.
     """
     h, w = int(shape[0]), int(shape[1])
-    hull_type = hull_types[int(rng.integers(len(hull_types)))]
-    pts = _hull_points(landmarks, hull_type, rng)
-    if len(pts) < 3:
-        raise ValueError(f'need at least 3 landmarks, got {len(pts)}')
+    if region not in REGIONS:
+        raise ValueError(f'unknown blend region {region!r}; expected one '
+                         f'of {REGIONS}')
     r = min(1.0, work_size / max(h, w))
     wh, ww = max(1, round(h * r)), max(1, round(w * r))
-    pts = (pts + 0.5) * np.float32(r) - 0.5  # pixel-centre convention
-    face = float(max((pts.max(0) - pts.min(0)).max(), 1.0))
-    mask = np.zeros((wh, ww), dtype=np.float32)
-    # polygon vertices with 4 fractional bits (sub-pixel placement)
-    hull = cv2.convexHull(np.round(pts * 16).astype(np.int32))
-    cv2.fillConvexPoly(mask, hull, 1.0, lineType=cv2.LINE_8, shift=4)
-    amp = rng.uniform(*elastic_amplitude) * face
-    grid = int(rng.integers(3, 6))
-    mask = _elastic(mask, amp, grid, rng)
-    sigma = max(rng.uniform(*blur_sigma) * face, 0.5)
-    mask = cv2.GaussianBlur(mask, (0, 0), sigma,
-                            borderType=cv2.BORDER_CONSTANT)
+    if region == 'face':
+        hull_type = hull_types[int(rng.integers(len(hull_types)))]
+        pts = _hull_points(landmarks, hull_type, rng)
+        if len(pts) < 3:
+            raise ValueError(f'need at least 3 landmarks, got {len(pts)}')
+        pts = (pts + 0.5) * np.float32(r) - 0.5  # pixel-centre convention
+        face = float(max((pts.max(0) - pts.min(0)).max(), 1.0))
+        mask = np.zeros((wh, ww), dtype=np.float32)
+        # polygon vertices with 4 fractional bits (sub-pixel placement)
+        hull = cv2.convexHull(np.round(pts * 16).astype(np.int32))
+        cv2.fillConvexPoly(mask, hull, 1.0, lineType=cv2.LINE_8, shift=4)
+        amp = rng.uniform(*elastic_amplitude) * face
+        grid = int(rng.integers(3, 6))
+        mask = _elastic(mask, amp, grid, rng)
+        sigma = max(rng.uniform(*blur_sigma) * face, 0.5)
+        mask = cv2.GaussianBlur(mask, (0, 0), sigma,
+                                borderType=cv2.BORDER_CONSTANT)
+    else:
+        lm = np.asarray(landmarks, dtype=np.float32).reshape(-1, 2)
+        lm = (lm + 0.5) * np.float32(r) - 0.5
+        mask = _region_mask((wh, ww), lm, region, rng, elastic_amplitude,
+                            blur_sigma)
     if (wh, ww) != (h, w):
         mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_LINEAR)
     peak = float(mask.max())
@@ -119,6 +225,13 @@ def make_blend_mask(shape: Tuple[int, int],
     ratio = float(blend_ratios[int(rng.integers(len(blend_ratios)))])
     mask *= np.float32(ratio)
     return np.clip(mask, 0.0, 1.0, out=mask)
+
+
+#: Elastic amplitude / blur ranges of local-region masks, relative to the
+#: region's extent (a mouth or an eye is small: face-relative values would
+#: blur it away).
+LOCAL_ELASTIC = (0.02, 0.06)
+LOCAL_BLUR = (0.06, 0.15)
 
 
 def _signed(rng: np.random.Generator, lo: float, hi: float,
@@ -233,8 +346,10 @@ def self_blend(img: np.ndarray,
         rng (np.random.Generator): Random source; the result is a pure
             function of its state.
         return_source (bool): Also return ``src``. Defaults to False.
-        **kwargs: ``hull_types``, ``blend_ratios``, ``elastic_amplitude``,
-            ``blur_sigma``, ``work_size`` go to :func:`make_blend_mask`;
+        **kwargs: ``region``, ``hull_types``, ``blend_ratios``,
+            ``elastic_amplitude``, ``blur_sigma``, ``work_size`` go to
+            :func:`make_blend_mask` (a local ``region`` defaults to
+            :data:`LOCAL_ELASTIC` / :data:`LOCAL_BLUR`);
             ``max_shift``, ``scale_range`` to :func:`make_source`.
 
     Returns:
@@ -253,13 +368,16 @@ def self_blend(img: np.ndarray,
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f'rng must be a np.random.Generator, got {type(rng)}')
     mask_keys = ('hull_types', 'blend_ratios', 'elastic_amplitude',
-                 'blur_sigma', 'work_size')
+                 'blur_sigma', 'work_size', 'region')
     src_keys = ('max_shift', 'scale_range')
     unknown = set(kwargs) - set(mask_keys) - set(src_keys)
     if unknown:
         raise TypeError(f'unknown self_blend option(s): {sorted(unknown)}')
-    mask = make_blend_mask(img.shape[:2], landmarks, rng,
-                           **{k: kwargs[k] for k in mask_keys if k in kwargs})
+    mask_kw = {k: kwargs[k] for k in mask_keys if k in kwargs}
+    if mask_kw.get('region', 'face') != 'face':
+        mask_kw.setdefault('elastic_amplitude', LOCAL_ELASTIC)
+        mask_kw.setdefault('blur_sigma', LOCAL_BLUR)
+    mask = make_blend_mask(img.shape[:2], landmarks, rng, **mask_kw)
     src = make_source(img, landmarks, rng,
                       **{k: kwargs[k] for k in src_keys if k in kwargs})
     fake = blend(img, src, mask)

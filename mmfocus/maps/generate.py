@@ -133,10 +133,17 @@ def _read(path: str) -> np.ndarray:
 
 
 def _rel_to_root(path: str, data_root: str) -> str:
-    """``path`` relative to ``data_root`` when inside it, else absolute."""
+    """``path`` relative to ``data_root``, as the dataset converters write
+    their paths (``../maps/x.png`` for maps outside the root), so that the
+    data root and its maps can be moved together; absolute only where no
+    relative path exists (another drive on Windows). Annotations written
+    with absolute paths by older versions still load
+    (:class:`~mmfocus.datasets.FaceForgeryDataset` joins an absolute path
+    as itself)."""
     path, root = osp.abspath(path), osp.abspath(data_root)
-    rel = osp.relpath(path, root)
-    if rel.split(osp.sep)[0] == '..':
+    try:
+        rel = osp.relpath(path, root)
+    except ValueError:  # no relative path between them
         return path
     return rel.replace(osp.sep, '/')
 

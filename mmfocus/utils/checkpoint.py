@@ -1,7 +1,10 @@
 # Copyright (c) mmfocus contributors.
 """Checkpoint reading with clear errors, and checks against a model."""
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+import pickle
+import re
+import warnings
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -21,11 +24,65 @@ def load_checkpoint_file(path: str, map_location: str = 'cpu') -> dict:
     if not osp.isfile(path):
         raise FileNotFoundError(f'checkpoint not found: {path}')
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():
+            # a plain pickle (protocol > 2) warns before it is refused
+            warnings.filterwarnings('ignore', message='Detected pickle '
+                                    'protocol', category=UserWarning)
+            return torch.load(path, map_location=map_location,
+                              weights_only=True)
     except Exception as e:  # noqa: BLE001 - re-raised with the file name
-        first = str(e).strip().splitlines()[0] if str(e).strip() else ''
         raise RuntimeError(f'unreadable checkpoint {path}: '
-                           f'{type(e).__name__}: {first}') from e
+                           f'{explain_load_error(e)}') from None
+
+
+# PyTorch's safe-unpickler errors open with advice to retry with
+# ``weights_only=False``, which would run whatever code the file holds.
+# mmfocus never loads unsafely, so that advice is dropped from its messages.
+_UNSAFE_ADVICE = ('weights only load failed', 'weights_only',
+                  'please file an issue', 'check the documentation of '
+                  'torch.load', 'trusted source')
+
+
+def explain_load_error(e: BaseException) -> str:
+    """One line saying why ``torch.load(..., weights_only=True)`` failed,
+    without PyTorch's advice to retry with ``weights_only=False``.
+
+    Args:
+        e (BaseException): The error ``torch.load`` raised.
+
+    Returns:
+        str: e.g. ``'the file would run or import posix.system (refused:
+        checkpoints are loaded with weights_only=True, never unsafely)'``
+        or ``'not a PyTorch checkpoint (UnpicklingError: invalid load key,
+        'g'.)'``.
+    """
+    text = str(e).strip()
+    glob = re.search(r'unsupported GLOBAL ([\w.]+)', text) or re.search(
+        r'Unsupported global: GLOBAL ([\w.]+)', text)
+    if glob:
+        return (f'the file would import or run {glob.group(1)} (refused: '
+                'mmfocus loads checkpoints as weights only and never '
+                'executes code from them)')
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    kept = []
+    for ln in lines:
+        low = ln.lower()
+        if any(a in low for a in _UNSAFE_ADVICE):
+            # keep what follows a 'WeightsUnpickler error:' prefix
+            tail = ln.split('WeightsUnpickler error:', 1)
+            if len(tail) == 2 and tail[1].strip():
+                kept.append(tail[1].strip())
+            continue
+        kept.append(ln)
+    detail = kept[0] if kept else ''
+    if 'PytorchStreamReader' in detail:  # a cut or damaged zip archive
+        detail = detail.split('. This is an internal', 1)[0]
+        return f'truncated or corrupt file ({detail})'
+    if isinstance(e, pickle.UnpicklingError) or 'Unsupported operand' in \
+            detail or 'invalid load key' in detail:
+        return ('not a PyTorch checkpoint'
+                + (f' ({type(e).__name__}: {detail})' if detail else ''))
+    return f'{type(e).__name__}: {detail}' if detail else type(e).__name__
 
 
 def load_state_dict_file(path: str) -> Dict[str, torch.Tensor]:

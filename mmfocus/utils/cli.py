@@ -5,10 +5,10 @@ import os
 import sys
 
 # Errors that mean "bad input" (a missing or corrupt file, a wrong key, an
-# unknown registry type, a mismatched checkpoint); anything else keeps its
-# full traceback.
-INPUT_ERRORS = (FileNotFoundError, FileExistsError, KeyError, ValueError,
-                RuntimeError, TypeError)
+# unknown registry type, a mismatched checkpoint) or a failed write (a full
+# disk, no permission: any OSError); anything else keeps its full traceback.
+INPUT_ERRORS = (FileNotFoundError, FileExistsError, OSError, KeyError,
+                ValueError, RuntimeError, TypeError)
 
 
 def _one_line(e: BaseException) -> str:
@@ -19,6 +19,15 @@ def _one_line(e: BaseException) -> str:
     if any('Original Traceback' in ln for ln in lines):
         return lines[-1]  # the worker's own error, not the wrapper's
     return lines[0]
+
+
+def _os_error_line(e: OSError) -> str:
+    """``<path>: <cause>`` of an ``OSError`` that names its file (e.g.
+    ``.../iter_4.pth: No space left on device``)."""
+    cause = e.strerror or _one_line(e)
+    if e.filename2 is not None:
+        return f'{e.filename} -> {e.filename2}: {cause}'
+    return f'{e.filename}: {cause}'
 
 
 def add_launcher_args(parser, launchers=('none', 'pytorch', 'slurm', 'mpi'),
@@ -49,8 +58,14 @@ def cli_main(fn):
         try:
             return fn(*args, **kwargs)
         except INPUT_ERRORS as e:
-            print(f'error: {type(e).__name__}: {_one_line(e)} '
-                  '(MMFOCUS_DEBUG=1 shows the traceback)', file=sys.stderr)
+            # an error whose message already says where and what (e.g.
+            # 'cfg.py:3: SyntaxError: ...') is printed without its type
+            what = _one_line(e) if getattr(e, 'located', False) else \
+                f'{type(e).__name__}: {_one_line(e)}'
+            if isinstance(e, OSError) and e.filename is not None:
+                what = _os_error_line(e)  # a full disk: path and cause
+            print(f'error: {what} (MMFOCUS_DEBUG=1 shows the traceback)',
+                  file=sys.stderr)
             sys.exit(1)
 
     return wrapper

@@ -1,6 +1,8 @@
 # Copyright (c) mmfocus contributors.
 """Config helpers shared by the tools."""
 import difflib
+import inspect
+import os.path as osp
 from typing import Dict
 
 from mmengine.config import Config, ConfigDict
@@ -50,3 +52,210 @@ def merge_cfg_options(cfg: Config, options: Dict, allow_new: bool = False
                 raise KeyError(f'unknown config key "{key}" in --cfg-options'
                                f'{hint} (use --allow-new-keys to add it)')
     cfg.merge_from_dict(options)
+
+
+# --------------------------------------------------------------- loading
+class ConfigFileError(ValueError):
+    """A config file that cannot be read; the message starts with
+    ``<file>:<line>:`` (printed as is by :func:`mmfocus.utils.cli.cli_main`).
+    """
+    located = True
+
+
+def _check_py_syntax(path: str) -> None:
+    """Compile a Python config with its own name, so a syntax error names
+    the file and line (mmengine's ``ast.parse`` reports ``<unknown>``)."""
+    if not path.endswith('.py'):
+        return
+    with open(path, encoding='utf-8') as f:
+        source = f.read()
+    try:
+        compile(source, path, 'exec', dont_inherit=True)
+    except SyntaxError as e:
+        raise ConfigFileError(
+            f'{path}:{e.lineno}: {type(e).__name__}: {e.msg}') from None
+
+
+def read_config_file(path: str) -> Config:
+    """``Config.fromfile`` with one clear error for a broken file.
+
+    A syntax error in the config or in one of its ``_base_`` files raises
+    :class:`ConfigFileError` ``'<file>:<line>: SyntaxError: <message>'``.
+
+    Args:
+        path (str): The config file (must exist).
+
+    Returns:
+        Config: The config.
+    """
+    _check_py_syntax(path)
+    try:
+        return Config.fromfile(path)
+    except SyntaxError as e:  # in a _base_ file: mmengine parses it
+        # without its name ('<unknown>')
+        for base in _base_files(path):
+            _check_py_syntax(base)  # raises naming the file and line
+        line = f':{e.lineno}' if e.lineno else ''
+        raise ConfigFileError(f'{path}{line}: {type(e).__name__}: '
+                              f'{e.msg} (in this file or a _base_ file)'
+                              ) from None
+
+
+def _base_files(path: str, seen=None) -> list:
+    """The local ``_base_`` files of a Python config, recursively (the
+    ones that parse; ``package::`` bases are skipped)."""
+    import ast
+    seen = set() if seen is None else seen
+    out = []
+    try:
+        with open(path, encoding='utf-8') as f:
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError, ValueError):
+        return out
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == '_base_'
+                for t in node.targets):
+            try:
+                bases = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+            for b in [bases] if isinstance(bases, str) else list(bases):
+                if not isinstance(b, str) or '::' in b:
+                    continue
+                full = osp.abspath(osp.join(osp.dirname(path), b))
+                if full in seen or not osp.isfile(full):
+                    continue
+                seen.add(full)
+                out.append(full)
+                out.extend(_base_files(full, seen))
+    return out
+
+
+# --------------------------------------------------------- value types
+def _type_name(hint) -> str:
+    return getattr(hint, '__name__', None) or str(hint).replace(
+        'typing.', '')
+
+
+def _matches(value, hint) -> bool:
+    """Whether a config value fits a constructor's type hint. Hints this
+    does not understand (classes, callables, ``Any``) accept anything."""
+    import typing
+    if hint is typing.Any or hint is inspect.Parameter.empty:
+        return True
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin is typing.Union:
+        return any(_matches(value, a) for a in args)
+    if origin is typing.Literal:
+        return value in args
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value,
+                                                                  bool)
+    if hint is str:
+        return isinstance(value, str)
+    import collections.abc as cabc
+    base = origin or hint
+    if base in (dict, cabc.Mapping, cabc.MutableMapping):
+        return isinstance(value, dict)
+    if base in (list, tuple, cabc.Sequence, cabc.Iterable):
+        if isinstance(value, str):  # a str is a Sequence[str] only
+            return base in (cabc.Sequence, cabc.Iterable) and (
+                not args or args[0] is str)
+        if not isinstance(value, (list, tuple)):
+            return False
+        if not args:
+            return True
+        if base is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            return len(args) == len(value) and all(
+                _matches(v, a) for v, a in zip(value, args))
+        return all(_matches(v, args[0]) for v in value)
+    return True
+
+
+# what the nested dicts under these keys are built from
+_CHILD_REGISTRY = {'pipeline': 'TRANSFORMS', 'dataset': 'DATASETS',
+                   'datasets': 'DATASETS', 'init_cfg': None}
+# top-level config keys -> the registry their ``type`` dicts come from
+_SECTIONS = {'model': 'MODELS', 'custom_hooks': 'HOOKS',
+             'default_hooks': 'HOOKS'}
+
+
+def _lookup(registry, type_name):
+    if type_name.startswith('mmfocus.'):
+        type_name = type_name[len('mmfocus.'):]
+    if '.' in type_name:  # another package's class: not ours to check
+        return None
+    try:
+        return registry.get(type_name)
+    except Exception:  # noqa: BLE001 - unknown types fail later, clearly
+        return None
+
+
+def _check_node(node, path: str, registry_name, errors: list) -> None:
+    import mmfocus.registry as regs
+    if isinstance(node, (list, tuple)):
+        for i, v in enumerate(node):
+            _check_node(v, f'{path}.{i}', registry_name, errors)
+        return
+    if not isinstance(node, dict):
+        return
+    cls = None
+    if registry_name and isinstance(node.get('type'), str):
+        cls = _lookup(getattr(regs, registry_name), node['type'])
+    hints = {}
+    if inspect.isclass(cls) and cls.__module__.startswith('mmfocus.'):
+        import typing
+        try:
+            hints = typing.get_type_hints(cls.__init__)
+        except Exception:  # noqa: BLE001 - unresolvable hints: not checked
+            hints = {}
+    for key, value in node.items():
+        if key == 'type':
+            continue
+        hint = hints.get(key)
+        if hint is not None and not _matches(value, hint):
+            errors.append(
+                f'config key {path}.{key}: {cls.__name__} expects '
+                f'{_type_name(hint)}, got {type(value).__name__} {value!r}')
+        child = _CHILD_REGISTRY.get(key, registry_name)
+        if isinstance(value, (dict, list, tuple)):
+            _check_node(value, f'{path}.{key}', child, errors)
+
+
+def check_config_types(cfg: Config) -> None:
+    """Check the values of a config against the type hints of the mmfocus
+    classes they configure, before anything is built.
+
+    ``model.neck.k='four'`` otherwise fails deep inside ``nn.Conv2d`` with
+    ``TypeError: not all arguments converted during string formatting``.
+    Checked: ``model`` (MODELS), the ``*_dataloader`` datasets (DATASETS)
+    and their ``pipeline`` (TRANSFORMS), the ``*_evaluator`` metrics
+    (METRICS) and the hooks (HOOKS); only classes of mmfocus, only hints of
+    plain types (``int``, ``float``, ``bool``, ``str``, ``dict``,
+    sequences, ``Optional``/``Union``/``Literal`` of those).
+
+    Raises:
+        TypeError: naming the key, e.g. ``config key model.neck.k: CARPNeck
+            expects int, got str 'four'``.
+    """
+    errors: list = []
+    data = cfg._cfg_dict.to_dict() if isinstance(cfg, Config) else dict(cfg)
+    for key, value in data.items():
+        if key in _SECTIONS:
+            _check_node(value, key, _SECTIONS[key], errors)
+        elif key.endswith('_dataloader') and isinstance(value, dict):
+            _check_node(value.get('dataset'), f'{key}.dataset', 'DATASETS',
+                        errors)
+        elif key.endswith('_evaluator'):
+            _check_node(value, key, 'METRICS', errors)
+    if errors:
+        more = f' (and {len(errors) - 1} more)' if len(errors) > 1 else ''
+        raise TypeError(errors[0] + more)

@@ -6,7 +6,7 @@ import os
 import os.path as osp
 import tempfile
 from contextlib import contextmanager
-from typing import Any, Iterator, List
+from typing import Any, Callable, Iterator, List, Optional, Tuple
 
 import numpy as np
 
@@ -36,10 +36,77 @@ def atomic_open(path: str, mode: str = 'wb', overwrite: bool = True) -> Iterator
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if osp.exists(tmp):
             os.remove(tmp)
+        if isinstance(e, OSError) and e.errno is not None and \
+                e.filename in (None, tmp):
+            # a full disk fails in write()/close() with no file name
+            raise named_os_error(e, path) from e
         raise
+
+
+def named_os_error(e: OSError, path: str, note: str = '') -> OSError:
+    """``e`` with ``path`` as its file name (same errno, so the same
+    subclass), for errors of ``write()``/``close()`` that name no file.
+
+    Args:
+        e (OSError): The original error.
+        path (str): The file the caller was writing.
+        note (str): Appended to the cause. Defaults to ``''``.
+
+    Returns:
+        OSError: e.g. ``OSError(28, 'No space left on device', path)``.
+    """
+    cause = e.strerror or str(e) or type(e).__name__
+    return OSError(e.errno, cause + note, path)
+
+
+class WriteFailures:
+    """Count failed writes of optional outputs (maps, figures) so that a
+    full disk does not abort the run that makes them; keep the first.
+
+    Example:
+        >>> failures = WriteFailures('map writes')
+        >>> failures.attempt(atomic_save_image, 'maps/a.png', img)
+        >>> if failures.count:
+        ...     print(failures.summary())  # 3 map writes failed (first: ...)
+    """
+
+    def __init__(self, what: str = 'writes') -> None:
+        self.what = what
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget earlier failures."""
+        self.count = 0
+        self.first: Optional[Tuple[str, OSError]] = None
+
+    def attempt(self, fn: Callable, path: str, *args, **kwargs) -> bool:
+        """``fn(path, *args, **kwargs)``; True on success. An ``OSError``
+        (other than ``FileExistsError``, a refusal to overwrite) is
+        counted instead of raised."""
+        try:
+            fn(path, *args, **kwargs)
+            return True
+        except FileExistsError:
+            raise
+        except OSError as e:
+            self.count += 1
+            if self.first is None:
+                self.first = (path, e)
+            return False
+
+    def first_line(self) -> str:
+        """``<path>: <cause>`` of the first failure."""
+        if self.first is None:
+            return ''
+        path, e = self.first
+        return f'{path}: {e.strerror or e}'
+
+    def summary(self) -> str:
+        """``N <what> failed (first: <path>: <cause>)``."""
+        return f'{self.count} {self.what} failed (first: {self.first_line()})'
 
 
 def atomic_write(path: str, data: bytes, overwrite: bool = True) -> None:

@@ -299,7 +299,8 @@ def test_data_pipeline_on_tiny_demo_data(tiny_demo_data):
     res = B.benchmark_data_pipeline(_tiny_train_dataset_cfg(tiny_demo_data),
                                     batch_size=4, workers=0, samples=10)
     assert res['status'] == 'measured'
-    assert res['images'] == 10 and res['img_s'] > 0
+    # 10 items of the paired demo config: each a real and its own fake
+    assert res['images'] == 20 and res['img_s'] > 0
     assert res['img_s_per_worker'] == res['img_s']  # main process
     # the demo config keeps the real faces only (fakes are blended online)
     ann = json.load(open(osp.join(tiny_demo_data, 'train.json')))
@@ -363,7 +364,8 @@ def test_tool_on_tiny_config(tiny_demo_data, tmp_path):
         p.numel() for p in _tiny_focus().parameters())
     assert res['preprocessor']['filters']['img_s'] > 0
     data = res['data']
-    assert data['status'] == 'measured' and data['images'] == 6
+    # 6 items of the paired demo config: a real and its own fake each
+    assert data['status'] == 'measured' and data['images'] == 12
     assert data['workers'] == 1 and data['img_s_per_worker'] > 0
     wn = res['workers_needed']
     assert wn['measured_train'] == B.workers_needed(
@@ -398,7 +400,8 @@ def test_tool_phases_infer_only_with_data(tiny_demo_data, tmp_path):
     assert set(res['models']) == {'infer'}
     assert res['models']['infer']['ratio']['ratio'] > 0
     assert res['setting']['phases'] == ['infer']
-    assert res['setting']['collate_fn'] == 'default_collate'
+    # the config's: pairs flattened, then default_collate
+    assert res['setting']['collate_fn'] == 'mmfocus.flatten_collate'
     assert res['data']['status'] == 'measured'
     # no training throughput was measured: no worker count for it
     assert res['workers_needed']['measured_train'] is None

@@ -140,6 +140,7 @@ def test_doc_python_example(tiny_ckpt, tmp_path, monkeypatch, capsys):
     (['--config', 'missing_cfg.py'], 'missing_cfg.py'),
     (['--checkpoint', 'missing.pth'], 'missing.pth'),
     (['--video-stride', '0'], '--video-stride'),
+    (['--max-image-side', '-1'], '--max-image-side'),
 ])
 def test_tool_bad_command_errors(extra, words, tmp_path, monkeypatch,
                                  infer):
@@ -151,6 +152,27 @@ def test_tool_bad_command_errors(extra, words, tmp_path, monkeypatch,
     last = err.strip().splitlines()[-1]
     assert last.startswith('error: ') and words in last, err
     assert not osp.exists(str(tmp_path / 'o' / 'results.json'))
+
+
+def test_max_image_side_option(tiny_ckpt, tmp_path, monkeypatch, infer):
+    """``--max-image-side`` (the option the 'image too large' message
+    names): the 480 x 360 photo is refused at 400 px, with the option named
+    in its error entry, and accepted with 0 (no limit)."""
+    monkeypatch.delenv('MMFOCUS_DEBUG', raising=False)
+    out = tmp_path / 'o'
+    base = [PHOTO, '--config', TINY_CFG, '--checkpoint', tiny_ckpt,
+            '--out-dir', str(out), '--no-progress']
+    rc, stdout, err = infer(base + ['--max-image-side', '400'])
+    assert rc == 0, err
+    [r] = json.load(open(out / 'results.json'))['results']
+    assert r['score'] is None
+    assert 'image too large' in r['error'] and '400 px' in r['error']
+    assert '--max-image-side' in r['error'] and PHOTO in r['error']
+    assert '1 with an error' in stdout
+    rc, stdout, err = infer(base + ['--max-image-side', '0', '--overwrite'])
+    assert rc == 0, err
+    [r] = json.load(open(out / 'results.json'))['results']
+    assert r['error'] is None and r['faces']
 
 
 def test_doc_output_is_what_the_demo_checkpoint_gives(load_tool):

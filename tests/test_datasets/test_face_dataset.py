@@ -1,4 +1,5 @@
 import json
+import os
 import os.path as osp
 
 import cv2
@@ -95,3 +96,74 @@ def test_load_mask_scales_and_resizes(tmp_path):
     assert out['gt_mask'].max() == pytest.approx(1.0)
     out = LoadManipulationMask()(dict(img_shape=(8, 8), gt_label=0))
     assert out['gt_mask'].sum() == 0 and out['has_mask']
+
+
+def _copy_data(src, dst):
+    import shutil
+    shutil.copytree(src, dst)
+    return str(dst)
+
+
+def test_malformed_annotation_names_the_file(tiny_demo_data, tmp_path):
+    """A broken annotation JSON gives one error naming the file (mmengine's
+    JSONDecodeError names only a line and column)."""
+    ann = tmp_path / 'train.json'
+    text = open(osp.join(tiny_demo_data, 'train.json')).read()
+    ann.write_text(text[:len(text) // 2])  # cut mid-way
+    with pytest.raises(ValueError, match='not valid JSON') as e:
+        FaceForgeryDataset(ann_file=str(ann))
+    assert str(ann) in str(e.value) and 'line' in str(e.value)
+    (tmp_path / 'list.json').write_text('[1, 2]')
+    with pytest.raises(TypeError) as e:
+        FaceForgeryDataset(ann_file=str(tmp_path / 'list.json'))
+    assert 'list.json' in str(e.value)
+
+
+def test_missing_annotated_files_fail_at_load_with_a_count(tiny_demo_data,
+                                                           tmp_path):
+    """Every img_path / mask_path is checked when the annotation is loaded
+    (before any training): one error with the count and the first paths."""
+    data = _copy_data(tiny_demo_data, tmp_path / 'data')
+    entries = json.load(open(osp.join(data, 'train.json')))['data_list']
+    gone = [entries[0]['img_path'], entries[1]['img_path']]
+    fake = next(e for e in entries if e.get('mask_path'))
+    gone.append(fake['mask_path'])
+    for rel in gone:
+        os.remove(osp.join(data, rel))
+    n = sum(1 + bool(e.get('mask_path')) for e in entries)
+    with pytest.raises(FileNotFoundError) as e:
+        FaceForgeryDataset(ann_file='train.json', data_root=data)
+    msg = str(e.value)
+    assert f'3 of {n} annotated files are missing' in msg
+    assert 'train.json' in msg and osp.basename(gone[0]) in msg
+    # opt-out, and lazy_init defers the check to full_init
+    ds = FaceForgeryDataset(ann_file='train.json', data_root=data,
+                            check_files=False)
+    assert len(ds) == len(entries)
+    lazy = FaceForgeryDataset(ann_file='train.json', data_root=data,
+                              lazy_init=True)
+    with pytest.raises(FileNotFoundError, match='3 of'):
+        lazy.full_init()
+
+
+def test_mask_paths_absolute_or_outside_the_root_load(tiny_demo_data,
+                                                      tmp_path):
+    """Map annotations of tools/generate_maps.py: relative to the data root,
+    '../' for maps outside it (this version), absolute (older versions)."""
+    import shutil
+    data = _copy_data(tiny_demo_data, tmp_path / 'data')
+    ann = json.load(open(osp.join(data, 'val.json')))
+    fake = next(e for e in ann['data_list'] if e.get('mask_path'))
+    outside = tmp_path / 'maps' / 'x.png'
+    outside.parent.mkdir()
+    shutil.copy(osp.join(data, fake['mask_path']), outside)
+    for name, path in (('rel.json', '../maps/x.png'),
+                       ('abs.json', str(outside))):
+        fake['mask_path'] = path
+        with open(osp.join(data, name), 'w') as f:
+            json.dump(ann, f)
+        ds = FaceForgeryDataset(ann_file=name, data_root=data)
+        infos = [ds.get_data_info(i) for i in range(len(ds))]
+        [hit] = [i for i in infos if i['img_path'].endswith(
+            fake['img_path'])]
+        assert osp.normpath(hit['mask_path']) == str(outside)

@@ -3,6 +3,7 @@ import copy
 
 import numpy as np
 import pytest
+import torch
 
 from mmfocus.datasets.transforms.self_blend import SelfBlend
 from mmfocus.registry import TRANSFORMS
@@ -92,3 +93,83 @@ def test_registry_repr_and_errors():
     del results['landmarks']
     with pytest.raises(KeyError, match='landmarks'):
         t(results)
+
+
+def test_regions_and_forced_decision():
+    results = _face()
+    t = SelfBlend(prob=0.5, seed=0, regions=('mouth', 'eyes'),
+                  region_probs=(1, 0))
+    out = t(dict(copy.deepcopy(results), sbi_force=True))
+    assert out['gt_label'] == 1 and out['method'] == 'sbi-mouth'
+    assert out['region'] == 'mouth'
+    # forced real whatever prob says
+    t = SelfBlend(prob=1.0, seed=0)
+    out = t(dict(copy.deepcopy(results), sbi_force=False))
+    assert out['gt_label'] == 0 and not out['gt_mask'].any()
+    # region draws follow region_probs
+    t = SelfBlend(prob=1.0, seed=1, regions=('face', 'nose'),
+                  region_probs=(3, 1))
+    methods = [t(copy.deepcopy(results))['method'] for _ in range(200)]
+    frac = methods.count('sbi') / 200
+    assert 0.65 < frac < 0.85 and set(methods) == {'sbi', 'sbi-nose'}
+    with pytest.raises(ValueError, match='regions'):
+        SelfBlend(regions=('ear', ))
+    with pytest.raises(ValueError, match='region_probs'):
+        SelfBlend(regions=('face', 'nose'), region_probs=(1, ))
+    assert 'regions=' in repr(SelfBlend())
+
+
+def test_paired_self_blend_shares_the_augmentation(tiny_demo_data):
+    """Each item is [real, its own fake]: the same geometric and
+    photometric jitter, so they differ only where the blend mask is on."""
+    from mmengine.dataset import Compose
+
+    from mmfocus.datasets import FaceForgeryDataset, flatten_collate
+    from mmfocus.utils import register_all_modules
+    register_all_modules()
+    pipeline = [
+        dict(type='LoadFace'),
+        dict(type='LoadManipulationMask'),
+        dict(type='SelfBlend', prob=0.5, regions=('face', 'mouth'),
+             blend_ratios=(1.0, )),
+        dict(type='RandomAffineFace', max_rotate=8, scale=(0.9, 1.1),
+             max_shift=0.05, prob=1.0),
+        dict(type='RandomFaceFlip', prob=0.5),
+        dict(type='PackFaceInputs'),
+    ]
+    ds = FaceForgeryDataset(ann_file='train.json', data_root=tiny_demo_data,
+                            methods=(), paired_self_blend=True,
+                            pipeline=pipeline, serialize_data=False)
+    np.random.seed(0)
+    flips = set()
+    for i in range(len(ds)):
+        real, fake = ds[i]
+        assert real['data_samples'].gt_label.item() == 0
+        assert fake['data_samples'].gt_label.item() == 1
+        assert real['data_samples'].img_path == \
+            fake['data_samples'].img_path
+        flips.add(fake['data_samples'].flip)
+        assert real['data_samples'].flip == fake['data_samples'].flip
+        mask = fake['data_samples'].gt_mask
+        # the warp interpolates: a pixel next to the mask may mix in blend
+        near = torch.nn.functional.max_pool2d(mask[None, None], 5, 1,
+                                              2)[0, 0]
+        diff = (real['inputs'].int() - fake['inputs'].int()).abs().amax(0)
+        # identical outside the (warped) blend mask, not identical inside
+        assert diff[near == 0].max() <= 1
+        assert diff[mask > 0.5].float().mean() > 1
+    # the stream goes on: two draws of the same item differ
+    a, b = ds[0][0]['inputs'], ds[0][0]['inputs']
+    assert not np.array_equal(a.numpy(), b.numpy())
+    batch = flatten_collate([ds[0], ds[1]])
+    assert batch['inputs'].shape[0] == 4
+    assert [s.gt_label.item() for s in batch['data_samples']] == [0, 1, 0, 1]
+    with pytest.raises(ValueError, match='SelfBlend'):
+        FaceForgeryDataset(ann_file='train.json', data_root=tiny_demo_data,
+                           methods=(), paired_self_blend=True,
+                           pipeline=[dict(type='LoadFace')])
+    plain = FaceForgeryDataset(ann_file='train.json',
+                               data_root=tiny_demo_data, methods=(),
+                               pipeline=[dict(type='LoadFace')])
+    assert isinstance(plain[0], dict)
+    assert isinstance(Compose(pipeline), Compose)

@@ -225,3 +225,194 @@ def test_resize_map_matches_cv2_and_pil():
     np.testing.assert_allclose(down, ref, atol=1e-4)
     with pytest.raises(ValueError, match='2-D'):
         Fn.resize_map(np.zeros((2, 3, 3)), (4, 4))
+
+
+# --------------------------------------------------------------------------
+# IMDL-BenCo-style per-image pixel metrics
+# --------------------------------------------------------------------------
+def _squares(shift):
+    """Two 8x8 squares in a 16x16 image, the map's moved ``shift`` pixels
+    right of the mask's."""
+    mask = np.zeros((16, 16), np.float32)
+    mask[4:12, 2:10] = 1
+    map_ = np.zeros((16, 16), np.float32)
+    map_[4:12, 2 + shift:10 + shift] = 1
+    return map_, mask
+
+
+def test_pixel_f1_iou_auc_known_answers():
+    map_, mask = _squares(0)
+    for fn in (Fn.f1_at, Fn.iou_at, Fn.image_pixel_auc, Fn.best_f1):
+        assert fn(map_, mask) == 1.0  # the map is the mask
+    assert Fn.image_pixel_auc(1 - mask, mask) == 0.0  # inverted
+    assert Fn.best_f1(1 - mask, mask) < 1.0
+    # half-overlapping squares: 32 of 64 pixels shared -> IoU 32/96
+    map_, mask = _squares(4)
+    assert Fn.iou_at(map_, mask) == pytest.approx(1 / 3)
+    assert Fn.f1_at(map_, mask) == pytest.approx(0.5)  # 2*32 / (64+64)
+    # empty prediction of a non-empty mask scores 0; both empty is nan
+    zeros = np.zeros_like(mask)
+    assert Fn.f1_at(zeros, mask) == 0.0
+    assert np.isnan(Fn.f1_at(zeros, zeros))
+    assert np.isnan(Fn.best_f1(map_, zeros))
+    # the threshold is map >= thr
+    assert Fn.f1_at(mask * 0.5, mask, thr=0.5) == 1.0
+    assert Fn.f1_at(mask * 0.5, mask, thr=0.51) == 0.0
+    # one-class masks have no per-image AUC
+    assert np.isnan(Fn.image_pixel_auc(map_, np.ones_like(mask)))
+    assert np.isnan(Fn.image_pixel_auc(map_, zeros))
+
+
+@pytest.mark.parametrize('seed', range(4))
+def test_pixel_f1_iou_auc_match_sklearn(seed):
+    from sklearn.metrics import f1_score, jaccard_score
+    rng = np.random.default_rng(seed)
+    mask = np.zeros((24, 24), np.float32)
+    mask[rng.integers(0, 8):rng.integers(12, 24),
+         rng.integers(0, 8):rng.integers(12, 24)] = 0.9
+    map_ = np.clip(0.4 * (mask > 0.5) + rng.random(mask.shape) * 0.7, 0, 1)
+    map_ = np.round(map_, 2)  # ties
+    gt = (mask > 0.5).ravel()
+    for thr in (0.3, 0.5, 0.7):
+        pred = (map_ >= thr).ravel()
+        assert Fn.f1_at(map_, mask, thr) == pytest.approx(f1_score(gt, pred))
+        assert Fn.iou_at(map_, mask, thr) == pytest.approx(
+            jaccard_score(gt, pred))
+    assert Fn.image_pixel_auc(map_, mask) == pytest.approx(roc_auc_score(
+        gt, map_.ravel()),
+                                                           abs=1e-12)
+    # best threshold: brute force over every distinct value (and above max)
+    best = max(
+        f1_score(gt, (map_ >= t).ravel(), zero_division=0)
+        for t in np.r_[np.unique(map_), 2.0])
+    assert Fn.best_f1(map_, mask) == pytest.approx(best)
+    assert Fn.best_f1(map_, mask) >= Fn.f1_at(map_, mask)
+
+
+# --------------------------------------------------------------------------
+# binned AUC (bounded memory) against the exact one
+# --------------------------------------------------------------------------
+def test_histogram_auc_is_exact_with_one_bin_per_value():
+    scores, labels = _tied_data(0)
+    labels = labels.astype(bool)
+    uniq, inv = np.unique(scores, return_inverse=True)
+    pos = np.bincount(inv[labels], minlength=len(uniq))
+    neg = np.bincount(inv[~labels], minlength=len(uniq))
+    assert Fn.histogram_auc(pos, neg) == pytest.approx(
+        Fn.binary_auc(scores, labels), abs=1e-12)
+    # weighted_auc does that grouping itself
+    assert Fn.weighted_auc(scores, labels, ~labels) == pytest.approx(
+        Fn.binary_auc(scores, labels), abs=1e-12)
+    assert np.isnan(Fn.histogram_auc([1, 2], [0, 0]))
+
+
+@pytest.mark.parametrize('bins', (4, 64, 1024))
+@pytest.mark.parametrize('seed', range(3))
+def test_binned_auc_within_its_bound_of_exact(bins, seed):
+    rng = np.random.default_rng(seed)
+    labels = rng.random(20000) < 0.3
+    spread = rng.random(20000)**np.where(labels, 0.6, 1.0)  # over [0, 1]
+    # clipped normals: many exact 0s and 1s, which the bound counts
+    clipped = np.clip(0.5 + 0.2 * labels + 0.25 * rng.normal(size=20000), 0,
+                      1)
+    for name, scores in (('spread', spread), ('clipped', clipped)):
+        scores = scores.astype(np.float16)  # as the metric keeps maps
+        exact = Fn.binary_auc(scores, labels)
+        pos = Fn.score_histogram(scores[labels], bins)
+        neg = Fn.score_histogram(scores[~labels], bins)
+        assert pos.sum() + neg.sum() == scores.size
+        bound = Fn.histogram_auc_error(pos, neg)
+        err = abs(Fn.histogram_auc(pos, neg) - exact)
+        assert err <= bound + 1e-12  # guaranteed
+        if bins == 1024:  # the tolerances stated in metrics.md
+            assert err < 1e-4  # observed, far inside the bound
+            if name == 'spread':
+                assert bound < 1e-3
+
+
+def test_score_histogram_edges_and_separated_classes():
+    h = Fn.score_histogram([0.0, 0.5, 1.0, -3.0, 7.0], bins=4)
+    assert h.tolist() == [2, 0, 1, 2]  # out-of-range values clipped
+    pos = Fn.score_histogram([0.9, 1.0], 1024)
+    neg = Fn.score_histogram([0.0, 0.1], 1024)
+    assert Fn.histogram_auc(pos, neg) == 1.0
+    assert Fn.histogram_auc_error(pos, neg) == 0.0
+    with pytest.raises(ValueError, match='NaN'):
+        Fn.score_histogram([np.nan])
+
+
+# --------------------------------------------------------------------------
+# faithfulness: deletion / insertion
+# --------------------------------------------------------------------------
+def _toy_faithfulness(sigma=2.0):
+    """A noise image and a score that is the fraction of a known region's
+    pixels still different from the blurred copy: deleting a region pixel
+    (= setting it to the blurred value) lowers the score by 1/|R|."""
+    import cv2
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    blurred = cv2.GaussianBlur(img, (0, 0), sigmaX=sigma, sigmaY=sigma)
+    region = np.zeros((32, 32), bool)
+    region[8:24, 8:24] = True  # 1/4 of the image
+    assert (img != blurred).any(-1)[region].all()
+
+    def score_fn(batch):
+        assert batch.dtype == np.uint8 and batch.shape[1:] == (32, 32, 3)
+        return (batch != blurred).any(-1)[:, region].mean(1)
+
+    return img, region, score_fn
+
+
+def test_deletion_insertion_exact_toy():
+    img, region, score_fn = _toy_faithfulness()
+    res = Fn.deletion_insertion(score_fn, img, region.astype(np.float32),
+                                steps=8, blur_sigma=2.0, batch_size=3)
+    c = res['curves']
+    assert c['fractions'].tolist() == [i / 8 for i in range(9)]
+    # the region (1/4 of the pixels) goes first: 1, 0.5, 0, 0, ...
+    assert c['deletion'].tolist() == [1, 0.5] + [0] * 7
+    assert c['insertion'].tolist() == [0, 0.5] + [1] * 7
+    assert res['deletion_auc'] == pytest.approx(0.125)  # area a / 2
+    assert res['insertion_auc'] == pytest.approx(0.875)  # 1 - a / 2
+    # the inverted map deletes the region last
+    inv = Fn.deletion_insertion(score_fn, img, (~region).astype(np.float32),
+                                steps=8, blur_sigma=2.0)
+    assert inv['deletion_auc'] == pytest.approx(0.875)
+    assert inv['insertion_auc'] == pytest.approx(0.125)
+    # a random map lies in between: more faithful = lower deletion AUC
+    rnd = Fn.deletion_insertion_random(score_fn, img, steps=8,
+                                       blur_sigma=2.0, seed=0, repeats=3)
+    assert len(rnd['deletion_aucs']) == 3
+    assert res['deletion_auc'] < rnd['deletion_auc'] < inv['deletion_auc']
+    assert res['insertion_auc'] > rnd['insertion_auc'] > inv['insertion_auc']
+    assert abs(rnd['deletion_auc'] - 0.5) < 0.1
+    again = Fn.deletion_insertion_random(score_fn, img, steps=8,
+                                         blur_sigma=2.0, seed=0, repeats=3)
+    assert again['deletion_aucs'] == rnd['deletion_aucs']  # seeded
+
+
+def test_deletion_insertion_low_res_map_float_image_and_errors():
+    img, region, _ = _toy_faithfulness()
+    imgf = img.astype(np.float32) / 255
+    # a 16x16 token-grid-like map of the region, upsampled to 32x32
+    small = np.zeros((16, 16), np.float32)
+    small[4:12, 4:12] = 1
+    seen = []
+
+    def mean_fn(batch):
+        seen.append(batch.dtype)
+        return torch.from_numpy(batch[:, 8:24, 8:24].mean((1, 2, 3)))
+
+    res = Fn.deletion_insertion(mean_fn, imgf, small, steps=4)
+    assert set(seen) == {np.dtype(np.float32)}
+    assert res['curves']['deletion'].shape == (5, )
+    assert res['curves']['deletion'][0] == pytest.approx(
+        imgf[8:24, 8:24].mean(), rel=1e-6)
+    with pytest.raises(ValueError, match='2 scores for a batch of 5'):
+        Fn.deletion_insertion(lambda b: [0.1, 0.2], img, small, steps=4)
+    with pytest.raises(ValueError, match=r'\(H, W, 3\)'):
+        Fn.deletion_insertion(mean_fn, img[..., 0], small)
+    with pytest.raises(ValueError, match='steps'):
+        Fn.deletion_insertion(mean_fn, img, small, steps=0)
+    with pytest.raises(ValueError, match='NaN'):
+        Fn.deletion_insertion(mean_fn, img, small * np.nan)

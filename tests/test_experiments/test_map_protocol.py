@@ -88,13 +88,28 @@ def test_protocol_end_to_end_and_resume(tiny_demo_data, tmp_path):
     for prior in ('prior_mean_mask', 'prior_gaussian'):
         assert mq['priors'][prior]['paired_auc'] == 0.5
         assert mq['priors'][prior]['pixel_auc'] > 0.5
-    rows = _table_rows(open(osp.join(work, 'map_quality.md')).read())
-    assert rows[0][:5] == ['Map source', 'paired map-AUC', 'pixel AUC',
-                           'IoU@0.5', 'pointing game']
+    md = open(osp.join(work, 'map_quality.md')).read()
+    overall, per_region = md.split('## Per region type')
+    rows = _table_rows(overall)
+    assert rows[0][:7] == ['Map source', 'paired map-AUC',
+                           'pixel AUC / image', 'F1@0.5', 'IoU@0.5',
+                           'pixel AUC pooled', 'pointing game']
     assert [r[0] for r in rows[1:]] == [
         'SSIM', 'pixel difference', '*position prior: mean test mask*',
-        '*position prior: centred Gaussian*']
-    assert rows[3][1] == rows[4][1] == '0.500'
+        '*position prior: centred Gaussian*',
+        '*position prior: mean train mask of the region type*']
+    assert rows[3][1] == rows[4][1] == rows[5][1] == '0.500'
+    # the per-region-type table: whole-face 'sbi', local types, 'local'
+    region_rows = _table_rows(per_region)
+    assert region_rows[0][0] == 'Map source' and 'sbi' in region_rows[0]
+    assert region_rows[0][-1] == 'local'
+    assert [r[0] for r in region_rows[1:3]] == ['SSIM', 'pixel difference']
+    for r in mq['rows']:
+        groups = [k[:-len('/num_fakes')] for k in r['metrics']
+                  if k.endswith('/num_fakes') and k.count('/') == 1]
+        assert 'sbi' in groups and 'local' in groups
+        assert sum(r['metrics'][f'{g}/num_fakes'] for g in groups
+                   if g != 'local') == r['metrics']['num_fakes']
 
     # 2. rerun two of the sources with cross-dataset sets added (a stand-in
     # set and a missing one): nothing is regenerated, retrained or retested,

@@ -79,3 +79,53 @@ def test_bad_input(astronaut_face):
         self_blend(img, lmk, rng, sigma=3)
     with pytest.raises(ValueError, match='hull type'):
         self_blend(img, lmk, rng, hull_types=('nose', ))
+
+
+def test_local_region_masks_cover_their_part(astronaut_face):
+    """Each local region's mask sits on its landmarks (hand-checked
+    geometry on a real, dlib-landmarked face) and is smaller than a
+    whole-face mask; the fake changes only where the mask is on."""
+    from mmfocus.faces.sbi import LOCAL_REGIONS, region_polygons
+    img, lmk = astronaut_face
+    whole = self_blend(img, lmk, np.random.default_rng(0),
+                       blend_ratios=(1.0, ), hull_types=('full', ))[1]
+    parts = dict(eyes=lmk[36:48], nose=lmk[27:36], mouth=lmk[48:60],
+                 brows=lmk[17:27])
+    for region in LOCAL_REGIONS:
+        for seed in range(3):
+            fake, mask = self_blend(img, lmk, np.random.default_rng(seed),
+                                    region=region, blend_ratios=(1.0, ))
+            assert np.isclose(mask.max(), 1.0, atol=1e-5)
+            on = mask > 0.5
+            assert 0 < on.sum() < 0.8 * (whole > 0.5).sum(), region
+            zero = mask == 0
+            np.testing.assert_array_equal(fake[zero], img[zero])
+            # the landmarks of the part are (mostly) inside the mask
+            if region in parts:
+                pts = np.round(parts[region]).astype(int)
+                inside = mask[pts[:, 1], pts[:, 0]] > 0.2
+                assert inside.mean() >= 0.7, (region, inside.mean())
+            # every polygon of the region lies within the face crop
+            for poly in region_polygons(lmk, region,
+                                        np.random.default_rng(seed)):
+                assert poly.shape[1] == 2 and len(poly) >= 3
+    # image sides: the left cheek's mass is left of the nose, and v.v.
+    nose_x = lmk[30, 0]
+    for region, sign in (('cheek-left', -1), ('cheek-right', 1)):
+        mask = self_blend(img, lmk, np.random.default_rng(1), region=region,
+                          blend_ratios=(1.0, ))[1]
+        xs = np.nonzero(mask > 0.5)[1]
+        assert sign * (xs.mean() - nose_x) > 0, region
+    with pytest.raises(ValueError, match='blend region'):
+        self_blend(img, lmk, np.random.default_rng(0), region='ear')
+    with pytest.raises(ValueError, match='68 landmarks'):
+        self_blend(img, lmk[:20], np.random.default_rng(0), region='eyes')
+
+
+def test_face_region_keeps_the_old_random_stream(astronaut_face):
+    """region='face' draws exactly what the whole-face SBI always drew."""
+    img, lmk = astronaut_face
+    a = self_blend(img, lmk, np.random.default_rng(9))
+    b = self_blend(img, lmk, np.random.default_rng(9), region='face')
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)

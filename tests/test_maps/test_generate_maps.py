@@ -93,7 +93,11 @@ def test_focus_source(data, tmp_path, tiny_ckpt, run_maps):
             assert e['mask_path'] is None and not osp.exists(png)
             continue
         n_fake += 1
-        assert osp.abspath(e['mask_path']) == osp.abspath(png)  # outside
+        # outside the data root: still relative to it (movable together)
+        assert not osp.isabs(e['mask_path'])
+        assert e['mask_path'].startswith('../')
+        assert osp.normpath(osp.join(data, e['mask_path'])) == \
+            osp.normpath(png)
         img = osp.join(data, e['img_path'])
         [ds] = inference_model(model, [img])
         h, w = cv2.imread(img).shape[:2]

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 
-def _dataset(root, ann):
+def _dataset(root, ann, check_files=True):
     from mmfocus.datasets import FaceForgeryDataset
     return FaceForgeryDataset(
-        ann_file=ann, data_root=root,
+        ann_file=ann, data_root=root, check_files=check_files,
         pipeline=[dict(type='LoadFace'), dict(type='LoadManipulationMask')])
 
 
@@ -45,7 +45,11 @@ def test_map_of_another_size_is_resized_with_a_warning(data):
 def test_missing_map_file_names_it(data):
     i = _with_map(data, None)
     assert not osp.exists(osp.join(data, 'odd_map.png'))
-    ds = _dataset(data, 'odd.json')
+    # named when the dataset is built (before any training) ...
+    with pytest.raises(FileNotFoundError, match='odd_map.png'):
+        _dataset(data, 'odd.json')
+    # ... and, with that check off, when the sample is loaded
+    ds = _dataset(data, 'odd.json', check_files=False)
     with pytest.raises(FileNotFoundError, match='odd_map.png'):
         ds[i]
 

@@ -94,7 +94,10 @@ def _check_outputs(summary, out_dir, source, data, reference):
             assert e['mask_path'] is None and not osp.exists(png)
             continue
         n_fake += 1
-        assert osp.abspath(e['mask_path']) == osp.abspath(png)
+        # written relative to the data root (as the converters do)
+        assert not osp.isabs(e['mask_path'])
+        assert osp.abspath(osp.join(data, e['mask_path'])) == \
+            osp.abspath(png)
         img = cv2.imread(osp.join(data, e['img_path']))
         ref = reference(img)
         got = read_map(png)
@@ -145,13 +148,17 @@ def test_cam_maps_shape_range_and_constant_classifier(tiny_demo_data,
     model = init_model(VIT_CFG, vit_ckpt)
     ann = read_entries(osp.join(tiny_demo_data, 'test.json'))
     imgs = [cv2.imread(osp.join(tiny_demo_data, e['img_path']))
-            for e in ann[:3]]
+            for e in ann[:9]]
     for method in ('gradcam', 'scorecam'):
-        maps = cam_maps(model, imgs, method=method, batch_size=2)
-        assert len(maps) == 3
+        maps = cam_maps(model, imgs, method=method, batch_size=4)
+        assert len(maps) == 9
         for m in maps:
             assert m.shape == (32, 32) and m.dtype == np.float32
-            assert 0 <= m.min() and m.max() <= 1 and m.max() > 0.99
+            # normalised to [0, 1]; all zeros where ReLU left no positive
+            # evidence for the fake class (documented in cam_maps)
+            assert 0 <= m.min() and m.max() <= 1
+            assert m.max() > 0.99 or not m.any()
+        assert any(m.max() > 0.99 for m in maps), method
     with torch.no_grad():
         model.head.fc.weight.zero_()
         model.head.fc.bias.copy_(torch.tensor([0.3, -0.2]))

@@ -101,3 +101,40 @@ def test_bad_arch_and_missing_pretrained(tmp_path):
     vit = FoCusViT(arch=TINY, img_size=32, patch_size=8, pretrained=str(bad))
     with pytest.raises(RuntimeError, match='bad.pth'):
         vit.init_weights()
+
+
+def test_conv_stem_matches_a_functional_reference():
+    """stem='conv': torch.nn.functional conv/BN/ReLU layers written out by
+    hand give the same tokens, on timm's row-major token grid."""
+    import torch.nn.functional as F
+    torch.manual_seed(0)
+    vit = FoCusViT(arch='test', img_size=32, patch_size=8, stem='conv')
+    stem = vit.patch_embed
+    assert stem.grid_size == (4, 4) and stem.num_patches == 16
+    convs = [m for m in stem.proj if isinstance(m, torch.nn.Conv2d)]
+    bns = [m for m in stem.proj if isinstance(m, torch.nn.BatchNorm2d)]
+    # log2(8) = 3 stride-2 convs (D/4, D/2, D channels) + a 1x1 to D
+    assert [c.out_channels for c in convs] == [16, 32, 64, 64]
+    assert [c.stride for c in convs] == [(2, 2)] * 3 + [(1, 1)]
+    for bn in bns:  # non-trivial running statistics
+        bn.running_mean.uniform_(-.5, .5)
+        bn.running_var.uniform_(.5, 2.)
+    vit.eval()
+    x = torch.randn(2, 3, 32, 32)
+    y = x
+    for conv, bn in zip(convs[:3], bns):
+        y = F.conv2d(y, conv.weight, stride=2, padding=1)
+        y = (y - bn.running_mean[None, :, None, None]) / torch.sqrt(
+            bn.running_var[None, :, None, None] + bn.eps)
+        y = F.relu(y * bn.weight[None, :, None, None] +
+                   bn.bias[None, :, None, None])
+    y = F.conv2d(y, convs[3].weight, convs[3].bias)
+    ref = y.flatten(2).transpose(1, 2)
+    with torch.no_grad():
+        torch.testing.assert_close(stem(x), ref)
+        tokens, cls = vit(x)
+    assert tokens.shape == (2, 16, 64) and cls.shape == (2, 64)
+    with pytest.raises(ValueError, match='power-of-2'):
+        FoCusViT(arch='test', img_size=36, patch_size=6, stem='conv')
+    with pytest.raises(ValueError, match='stem'):
+        FoCusViT(arch='test', img_size=32, patch_size=8, stem='hybrid')

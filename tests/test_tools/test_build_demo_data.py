@@ -70,7 +70,8 @@ def test_outputs_and_dataset_loading(built, capsys):
         assert ann['metainfo']['dataset'] == 'demo-sbi'
         assert 'NOT FaceForensics++' in ann['metainfo']['description']
         entries = ann['data_list']
-        assert entries and len(entries) == 2 * summary['faces'][split]
+        # each real: itself, its whole-face fake and one local-region fake
+        assert entries and len(entries) == 3 * summary['faces'][split]
         ids[split] = {e['video_id'] for e in entries}
         for e in entries:
             assert len(e['landmarks']) == 68
@@ -83,12 +84,15 @@ def test_outputs_and_dataset_loading(built, capsys):
                 assert e['pair_path'] is None
                 assert e['img_path'].startswith('real/')
                 continue
-            assert e['method'] == 'sbi'
+            assert e['method'] == ('sbi' if e['region'] == 'face' else
+                                   f"sbi-{e['region']}")
             real = cv2.imread(osp.join(out, e['pair_path']))
             mask = cv2.imread(osp.join(out, e['mask_path']),
                               cv2.IMREAD_UNCHANGED)
             assert mask.dtype == np.uint8 and mask.shape == (112, 112)
-            assert mask.max() > 0
+            # stored fakes blend at a ratio >= 0.75: the binarised mask
+            # (> 0.5) is never empty
+            assert mask.max() >= 191
             # the fake differs from its real twin only where the mask is on
             changed = np.abs(img.astype(int) - real).max(-1) > 0
             assert not (changed & (mask == 0)).any()
@@ -104,6 +108,51 @@ def test_outputs_and_dataset_loading(built, capsys):
     assert 'John_Simm' in ids['test']
     photo_ids = {p[:-4] for p in PHOTOS} | {'astronaut'}
     assert ids['test'] & photo_ids
+
+
+def test_local_region_fakes_and_crop_jitter(built):
+    from mmfocus.faces.sbi import LOCAL_REGIONS
+    _, out = built
+    summary = json.load(open(osp.join(out, 'summary.json')))
+    entries = [e for s in ('train', 'val', 'test')
+               for e in json.load(open(osp.join(out, f'{s}.json')))
+               ['data_list']]
+    reals = [e for e in entries if e['gt_label'] == 0]
+    fakes = [e for e in entries if e['gt_label'] == 1]
+    local = [e for e in fakes if e['region'] != 'face']
+    assert len(local) == len(reals) == len(fakes) // 2
+    # the seeded cycle: every region type, counts differing by at most 1
+    counts = {r: sum(e['region'] == r for e in local) for r in LOCAL_REGIONS}
+    if len(local) >= len(LOCAL_REGIONS):
+        assert min(counts.values()) >= 1
+    assert max(counts.values()) - min(counts.values()) <= 1
+    assert sum(sum(v.values()) for v in summary['regions'].values()) == \
+        len(fakes)
+    for e in local:
+        mask = cv2.imread(osp.join(out, e['mask_path']), cv2.IMREAD_UNCHANGED)
+        whole = cv2.imread(osp.join(out, e['mask_path'].replace(
+            f"_{e['region']}.png", '.png')), cv2.IMREAD_UNCHANGED)
+        # a local region covers less of the face than the whole-face blend
+        assert 0 < (mask > 127).sum() < (whole > 127).sum()
+        lmk = np.array(e['landmarks'])
+        ys, xs = np.nonzero(mask > 127)
+        if e['region'] == 'mouth':  # below the eyes, around the lips
+            assert ys.mean() > lmk[36:48, 1].mean()
+            assert abs(ys.mean() - lmk[48:60, 1].mean()) < 0.1 * 112
+        if e['region'] == 'eyes':
+            assert abs(ys.mean() - lmk[36:48, 1].mean()) < 0.1 * 112
+    # val/test crops are jittered: the face is not always at the same
+    # place and size, unlike the plain train crops
+    def spread(split):
+        lm = [np.array(e['landmarks']) for e in entries
+              if e['gt_label'] == 0 and
+              e['video_id'] in summary['groups'][split]]
+        centres = np.array([(x.min(0) + x.max(0)) / 2 for x in lm])
+        return centres.std(0).max() if len(lm) > 1 else 0.0
+    jittered = [s for s in ('val', 'test') if summary['faces'][s] > 1]
+    assert summary['jitter'] and jittered
+    assert max(spread(s) for s in jittered) > 1.0
+    assert spread('train') < 1.0
 
 
 def test_deterministic(built, src, tmp_path, read_tree):

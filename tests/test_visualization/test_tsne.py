@@ -30,9 +30,16 @@ def _batch(model, size=32):
 
 
 def _check_equal_rows(feat):
+    """Rows 0 and 1 (the same face) agree, row 2 (another) does not.
+
+    Relative to the feature norm: CPU kernels round each batch row a little
+    differently, and a random-weight EfficientNet amplifies that to ~1e-2
+    in single elements (~1e-5 of the norm); another face differs by ~1.
+    """
     assert feat.ndim == 2 and feat.shape[0] == 3
-    torch.testing.assert_close(feat[0], feat[1])
-    assert not torch.allclose(feat[0], feat[2])
+    scale = feat[0].norm()
+    assert (feat[0] - feat[1]).norm() <= 1e-3 * scale
+    assert (feat[0] - feat[2]).norm() > 1e-1 * scale
 
 
 def test_multitask_pre_logits_feed_the_classifier(multitask_ckpt):
@@ -134,7 +141,12 @@ def test_tsne_tool_writes_plot_and_embedding(two_method_data, focus_ckpt,
     assert [by_path[p]['gt_label'] for p in paths] == emb['labels'].tolist()
     assert [by_path[p]['method'] for p in paths] == \
         [str(m) for m in emb['methods']]
-    assert {str(m) for m in emb['methods']} == {'real', 'sbi', 'x'}
+    # the demo data's methods (whole-face 'sbi', local 'sbi-<region>')
+    # and the fixture's relabelled 'x'
+    methods = {str(m) for m in emb['methods']}
+    assert {'real', 'x'} <= methods
+    assert all(m in ('real', 'x', 'sbi') or m.startswith('sbi-')
+               for m in methods)
     with open(out[:-4] + '.json') as f:
         meta = json.load(f)
     assert meta['num_samples'] == 20 and meta['perplexity'] == 5.0

@@ -5,7 +5,10 @@ Example:
     python tools/misc/build_demo_data.py --src demo/faces \
         --out data/demo_faces --size 224 --seed 0
 
-Writes ``real/``, ``fake/``, ``mask/`` PNGs and ``train.json`` /
+Every real face gets two stored fakes: a whole-face self-blend
+(``method='sbi'``) and a self-blend of one facial region
+(``method='sbi-<region>'``); val/test crops are jittered in scale and
+position. Writes ``real/``, ``fake/``, ``mask/`` PNGs and ``train.json`` /
 ``val.json`` / ``test.json`` (mmengine BaseDataset format) under ``--out``.
 The data are real photos with self-blended pseudo-fakes, NOT
 FaceForensics++. See mmfocus.faces.demo.build_demo_dataset.
@@ -32,6 +35,9 @@ def parse_args(argv=None):
                         help='crop side relative to the landmark extent')
     parser.add_argument('--no-astronaut', action='store_true',
                         help='do not add skimage.data.astronaut()')
+    parser.add_argument('--no-jitter', action='store_true',
+                        help='do not jitter the val/test crops in scale and '
+                        'position')
     parser.add_argument('--force', action='store_true',
                         help='rebuild when the output folder exists')
     return parser.parse_args(argv)
@@ -43,7 +49,8 @@ def main(argv=None) -> int:
         build_demo_dataset(args.src, args.out, size=args.size,
                            seed=args.seed, force=args.force,
                            margin=args.margin,
-                           astronaut=not args.no_astronaut)
+                           astronaut=not args.no_astronaut,
+                           jitter=not args.no_jitter)
     except FileExistsError as e:
         print(f'error: {e}', file=sys.stderr)
         return 1

@@ -38,6 +38,60 @@ def bootstrap_auc(pred_file: str, n: int = 1000, seed: int = 0):
     return 100 * np.percentile(aucs, 2.5), 100 * np.percentile(aucs, 97.5)
 
 
+PRIORS = (('prior: mean test mask', 'prior_mean_mask/'),
+          ('prior: centred Gaussian', 'prior_gaussian/'),
+          ('prior: region (train masks)', 'prior_region/'))
+
+
+def _f(v, digits=3) -> str:
+    return 'n/a' if v is None or v != v else f'{v:.{digits}f}'
+
+
+def print_map_quality(m: dict) -> None:
+    """Map quality overall and per region type, beside the priors."""
+    g = m.get
+    nan = float('nan')
+    print('  manipulation maps against the true blend masks:')
+    print(f"    paired map-AUC {g('map/paired_auc', nan):.3f} over "
+          f"{int(g('map/num_pairs', 0))} fake/real pairs (any position "
+          'prior scores 0.500)')
+    cols = (('pixel_auc_per_image', 'pixAUC/img'), ('f1@0.5', 'F1@0.5'),
+            ('iou@0.5', 'IoU@0.5'), ('pixel_auc', 'pixAUC pool'),
+            ('pointing_game', 'pointing'))
+    head = ''.join(f'{h:>12s}' for _, h in cols)
+    print(f"    {'all fakes (' + str(int(g('map/num_fakes', 0))) + ')':30s}"
+          f'{head}')
+    for name, pre in (('FoCus maps', 'map/'), ) + tuple(
+            (n, 'map/' + p) for n, p in PRIORS):
+        if pre + 'pixel_auc' not in m:
+            continue
+        print(f'    {name:30s}' + ''.join(
+            f'{_f(g(pre + k)):>12s}' for k, _ in cols))
+    groups = sorted({k.split('/')[1] for k in m
+                     if k.startswith('map/') and k.count('/') >= 2
+                     and k.endswith('/num_fakes')
+                     and not k.split('/')[1].startswith('prior_')})
+    if groups:
+        print('    per region type (per-image pixel AUC / F1@0.5 over the '
+              "group's fakes; 'best prior' = the best of the three priors'"
+              ' per-image pixel AUC):')
+        print(f"    {'method':18s}{'fakes':>6s}{'paired':>8s}"
+              f"{'pixAUC/img':>11s}{'F1@0.5':>8s}{'best prior':>11s}"
+              f"{'margin':>8s}")
+        for grp in groups:
+            pre = f'map/{grp}/'
+            best = max((g(pre + p + 'pixel_auc_per_image', nan)
+                        for _, p in PRIORS), key=lambda v: -1 if v != v else v)
+            own = g(pre + 'pixel_auc_per_image', nan)
+            print(f'    {grp:18s}{int(g(pre + "num_fakes", 0)):6d}'
+                  f'{_f(g(pre + "paired_auc")):>8s}{_f(own):>11s}'
+                  f'{_f(g(pre + "f1@0.5")):>8s}{_f(best):>11s}'
+                  f'{_f(own - best):>8s}')
+    print('    (pixel AUC, F1, IoU and the pointing game reward the face '
+          'position alone: read them against the priors; paired map-AUC '
+          'leads)')
+
+
 def main(argv=None):
     p = argparse.ArgumentParser()
     p.add_argument('test_dir')
@@ -51,12 +105,15 @@ def main(argv=None):
     summary = osp.join(args.data_root, 'summary.json')
     if osp.isfile(summary):
         s = json.load(open(summary))
+        n_test = s['faces']['test']
+        n_fake = sum(s.get('regions', {}).get('test', {}).values()) or n_test
         print(f"  data: {sum(s['faces'].values())} real face crops from "
               f"{s['images']} shipped photos (dlib HOG + 68 landmarks), each "
-              'with a self-blended pseudo-fake and its blend mask;')
-        print(f"        test split {s['faces']['test']} real + "
-              f"{s['faces']['test']} fake faces from photos/people never "
-              'seen in training. This is NOT FaceForensics++.')
+              'with self-blended pseudo-fakes (whole face, and one facial '
+              'region) and their blend masks;')
+        print(f'        test split {n_test} real + {n_fake} fake faces from '
+              'photos/people never seen in training. This is NOT '
+              'FaceForensics++.')
     print('  detection (held-out test split, frame level):')
     print(f"    Acc {g('forgery/acc', float('nan')):.2f}  "
           f"AUC {g('forgery/auc', float('nan')):.2f}  "
@@ -67,19 +124,7 @@ def main(argv=None):
         lo, hi = bootstrap_auc(pred_file)
         print(f'    AUC 95 % bootstrap interval over test faces: '
               f'[{lo:.1f}, {hi:.1f}]')
-    print('  manipulation maps against the true blend masks:')
-    print(f"    paired map-AUC {g('map/paired_auc', float('nan')):.3f} "
-          f"over {int(g('map/num_pairs', 0))} fake/real pairs "
-          '(a position prior scores 0.500)')
-    rows = [('FoCus maps', 'map/'), ('prior: mean mask', 'map/prior_mean_mask/'),
-            ('prior: centred Gaussian', 'map/prior_gaussian/')]
-    print(f"    {'':26s}{'pixel AUC':>10s}{'IoU@0.5':>10s}{'pointing':>10s}")
-    for name, pre in rows:
-        print(f"    {name:26s}{g(pre + 'pixel_auc', float('nan')):10.3f}"
-              f"{g(pre + 'iou@0.5', float('nan')):10.3f}"
-              f"{g(pre + 'pointing_game', float('nan')):10.3f}")
-    print('    (pixel AUC / IoU / pointing game reward the face position '
-          'alone: read them against the priors)')
+    print_map_quality(m)
     maps = osp.join(args.test_dir, 'maps', 'test')
     print(f'  maps (raw 16-bit PNG + colour overlays): {maps}')
     if args.train_dir:

@@ -10,8 +10,13 @@ train_pipeline = [
     dict(type='LoadFace'),
     dict(type='LoadManipulationMask'),
     # Online pseudo-fakes: a new random blend every time a real is drawn, at
-    # the stored size (as the val/test fakes were made).
-    dict(type='SelfBlend', prob=0.5),
+    # the stored size (as the val/test fakes were made); half of the whole
+    # face, half of one facial region (eyes, nose, mouth, a cheek,
+    # brows/forehead, a random landmark subset), as stored for val/test.
+    dict(type='SelfBlend', prob=0.5,
+         regions=('face', 'eyes', 'nose', 'mouth', 'cheek-left',
+                  'cheek-right', 'brows', 'random'),
+         region_probs=(7, 1, 1, 1, 1, 1, 1, 1)),
     # With ~75 training faces a detector memorises the real images; jitter
     # both classes so that only the blending cues separate them.
     dict(type='RandomAffineFace', max_rotate=8, scale=(0.9, 1.1),
@@ -30,14 +35,17 @@ test_pipeline = [
 ]
 
 train_dataloader = dict(
+    # 32 real faces, each beside its own fake: 64 images per batch
     batch_size=32,
-    collate_fn=dict(type='default_collate'),  # one stacked batch tensor
+    collate_fn=dict(type='mmfocus.flatten_collate'),  # pairs -> 1 batch
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
-    # methods=() keeps the real faces only: fakes are blended online.
+    # methods=() keeps the real faces only: fakes are blended online, and
+    # paired_self_blend puts each real and its own fake (same augmentation)
+    # in the same batch, as Self-Blended Images trains.
     dataset=dict(type=dataset_type, data_root=data_root,
-                 ann_file='train.json', methods=(),
+                 ann_file='train.json', methods=(), paired_self_blend=True,
                  pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=32,
@@ -57,5 +65,11 @@ test_dataloader = dict(
     dataset=dict(type=dataset_type, data_root=data_root,
                  ann_file='test.json', pipeline=test_pipeline,
                  test_mode=True))
-val_evaluator = [dict(type='ForgeryMetric'), dict(type='MapQualityMetric')]
+# map quality overall and per region type (method 'sbi', 'sbi-mouth', ...),
+# beside the position priors; prior_region = the mean *training* mask of each
+# region type (train.json under the evaluated dataset's data_root)
+val_evaluator = [
+    dict(type='ForgeryMetric'),
+    dict(type='MapQualityMetric', region_prior_ann='train.json'),
+]
 test_evaluator = val_evaluator

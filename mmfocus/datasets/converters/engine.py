@@ -39,6 +39,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from mmfocus.faces.detectors import DEFAULT_DETECTOR
 from mmfocus.utils.io import atomic_save_image, atomic_write, \
     atomic_write_json
 from .crops import crop_frame, crop_mask, largest_face
@@ -49,10 +50,9 @@ SPLITS = ('train', 'val', 'test')
 RECORD_VERSION = 2  # 2: per-frame face counts (``face_counts``)
 SETTINGS_FILE = 'settings.json'
 REPORT_FILE = 'report.json'
-#: dlib HOG + 68 landmarks; frames are downscaled to 640 px for the HOG
-#: search (landmarks are fitted at full resolution).
-DEFAULT_DETECTOR = dict(type='DlibDetector', upsample=1, landmarks=68,
-                        max_side=640)
+# DEFAULT_DETECTOR (imported above, re-exported): mmfocus' one default
+# detector, mmfocus.faces.DEFAULT_DETECTOR (dlib HOG on frames downscaled to
+# 640 px, 68 landmarks fitted at full resolution), shared with inference.
 
 
 @dataclass

@@ -50,9 +50,12 @@ class RandomAffineFace(BaseTransform):
                                         flags=cv2.INTER_LINEAR,
                                         borderMode=cv2.BORDER_REFLECT_101)
         if results.get('gt_mask') is not None:
+            # the same border rule as the image: pixels reflected in from
+            # a blended area are blended pixels, so the mask stays the
+            # exact map of what changed
             results['gt_mask'] = cv2.warpAffine(
                 results['gt_mask'], mat, (w, h), flags=cv2.INTER_LINEAR,
-                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+                borderMode=cv2.BORDER_REFLECT_101)
         if results.get('landmarks') is not None:
             lm = results['landmarks']
             results['landmarks'] = (lm @ mat[:, :2].T + mat[:, 2]).astype(

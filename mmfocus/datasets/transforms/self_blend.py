@@ -5,7 +5,7 @@ from typing import Optional
 import numpy as np
 from mmcv.transforms import BaseTransform
 
-from mmfocus.faces.sbi import BLEND_RATIOS, HULL_TYPES, self_blend
+from mmfocus.faces.sbi import BLEND_RATIOS, HULL_TYPES, REGIONS, self_blend
 from mmfocus.registry import TRANSFORMS
 
 
@@ -44,7 +44,15 @@ class SelfBlend(BaseTransform):
 
     - img (blended fake when a real sample is turned fake)
     - gt_label (set to 1 when turned fake)
-    - method (set to ``'sbi'`` when turned fake, only if present)
+    - method (set to ``'sbi'`` (whole face) or ``'sbi-<region>'`` when
+      turned fake, only if present)
+
+    Optional Keys:
+
+    - sbi_force (bool): Decide real/fake by this instead of ``prob`` (the
+      random stream is consumed the same way either way). Set by
+      :class:`~mmfocus.datasets.PairedSelfBlendDataset` so that a real face
+      and its own fake share every other augmentation.
 
     Added Keys:
 
@@ -56,6 +64,8 @@ class SelfBlend(BaseTransform):
       before this transform, so batches stay uniform).
     - has_mask (bool): True (the mask of a real or a self-blended fake is
       known), set whenever ``gt_mask`` is set.
+    - region (str): The blended region (``'face'``, ``'mouth'``, ...), when
+      turned fake.
 
     Args:
         prob (float): Probability of turning a real sample fake.
@@ -69,6 +79,13 @@ class SelfBlend(BaseTransform):
             Defaults to 0.03.
         scale_range (tuple[float, float]): Source scale range.
             Defaults to (0.95, 1.05).
+        regions (tuple[str]): Blend regions drawn from (see
+            :data:`mmfocus.faces.sbi.REGIONS`): ``'face'`` (the whole-face
+            SBI hulls) and local parts (``'eyes'``, ``'nose'``, ``'mouth'``,
+            ``'cheek-left'``, ``'cheek-right'``, ``'brows'``, ``'random'``).
+            Defaults to ``('face', )``.
+        region_probs (tuple[float], optional): Probability of each region
+            (normalised); None draws them uniformly. Defaults to None.
     """
 
     def __init__(self,
@@ -77,9 +94,25 @@ class SelfBlend(BaseTransform):
                  hull_types: tuple = HULL_TYPES,
                  blend_ratios: tuple = BLEND_RATIOS,
                  max_shift: float = 0.03,
-                 scale_range: tuple = (0.95, 1.05)) -> None:
+                 scale_range: tuple = (0.95, 1.05),
+                 regions: tuple = ('face', ),
+                 region_probs: Optional[tuple] = None) -> None:
         if not 0.0 <= prob <= 1.0:
             raise ValueError(f'prob must be in [0, 1], got {prob}')
+        regions = tuple(regions)
+        unknown = [r for r in regions if r not in REGIONS]
+        if not regions or unknown:
+            raise ValueError(f'SelfBlend regions must be a non-empty subset '
+                             f'of {REGIONS}, got {regions}')
+        if region_probs is not None:
+            probs = np.asarray(region_probs, dtype=np.float64)
+            if probs.shape != (len(regions), ) or (probs < 0).any() or \
+                    probs.sum() <= 0:
+                raise ValueError(f'region_probs must be {len(regions)} '
+                                 f'non-negative weights, got {region_probs}')
+            region_probs = tuple(float(p) for p in probs / probs.sum())
+        self.regions = regions
+        self.region_probs = region_probs
         self.prob = float(prob)
         self.seed = seed
         self.hull_types = tuple(hull_types)
@@ -109,19 +142,28 @@ class SelfBlend(BaseTransform):
             return results
         rng = self._generator()
         results['has_mask'] = True
-        if rng.random() >= self.prob:
+        turn_fake = rng.random() < self.prob
+        if results.get('sbi_force') is not None:
+            turn_fake = bool(results['sbi_force'])
+        if not turn_fake:
             results['gt_mask'] = np.zeros(img.shape[:2], dtype=np.float32)
             return results
+        region = self.regions[0]
+        if len(self.regions) > 1:
+            region = self.regions[int(
+                rng.choice(len(self.regions), p=self.region_probs))]
         landmarks = np.asarray(results['landmarks'], dtype=np.float32)
         fake, mask = self_blend(
             img, landmarks, rng, hull_types=self.hull_types,
             blend_ratios=self.blend_ratios, max_shift=self.max_shift,
-            scale_range=self.scale_range)
+            scale_range=self.scale_range, region=region)
         results['img'] = fake
         results['gt_label'] = 1
         results['gt_mask'] = mask
+        results['region'] = region
         if 'method' in results:
-            results['method'] = 'sbi'
+            results['method'] = 'sbi' if region == 'face' else \
+                f'sbi-{region}'
         return results
 
     def __repr__(self) -> str:
@@ -129,4 +171,6 @@ class SelfBlend(BaseTransform):
                 f'seed={self.seed}, hull_types={self.hull_types}, '
                 f'blend_ratios={self.blend_ratios}, '
                 f'max_shift={self.max_shift}, '
-                f'scale_range={self.scale_range})')
+                f'scale_range={self.scale_range}, '
+                f'regions={self.regions}, '
+                f'region_probs={self.region_probs})')

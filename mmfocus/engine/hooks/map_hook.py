@@ -8,7 +8,7 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 
 from mmfocus.registry import HOOKS
-from mmfocus.utils.io import atomic_save_image, imread_checked
+from mmfocus.utils.io import WriteFailures, atomic_save_image, imread_checked
 from mmfocus.visualization import overlay_map
 
 
@@ -40,6 +40,12 @@ class ManipulationMapHook(Hook):
             Defaults to False.
         overwrite (bool): Replace maps of an earlier run in the same work
             dir; False raises FileExistsError. Defaults to True.
+
+    A write that fails (a full disk, no permission) is counted, not raised,
+    so the metrics of the run are still computed; the first failure is
+    logged at once and ``N map writes failed (first: <path>: <cause>)`` at
+    the end of the epoch. ``write_failures`` holds the count and the first
+    error (``tools/test.py`` ends with an ``error:`` line then).
     """
     priority = 'LOW'
 
@@ -54,12 +60,38 @@ class ManipulationMapHook(Hook):
         self.on_val = on_val
         self.overwrite = overwrite
         self._count = 0
+        self.write_failures = WriteFailures('map writes')
 
     def before_test_epoch(self, runner) -> None:
         self._count = 0
+        self.write_failures.reset()
 
     def before_val_epoch(self, runner) -> None:
         self._count = 0
+        self.write_failures.reset()
+
+    def after_test_epoch(self, runner, metrics=None) -> None:
+        self._report(runner)
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        if self.on_val:
+            self._report(runner)
+
+    def _report(self, runner) -> None:
+        if self.write_failures.count:
+            runner.logger.warning(
+                f'ManipulationMapHook: {self.write_failures.summary()}')
+
+    def _write(self, runner, path: str, img: np.ndarray) -> None:
+        failures = self.write_failures
+        before = failures.count
+        failures.attempt(atomic_save_image, path, img,
+                         overwrite=self.overwrite)
+        if before == 0 and failures.count == 1:
+            runner.logger.warning(
+                f'ManipulationMapHook: cannot write {failures.first_line()}'
+                '; continuing without the maps that fail (the metrics are '
+                'still computed)')
 
     def after_test_iter(self, runner, batch_idx, data_batch=None,
                         outputs=None) -> None:
@@ -92,13 +124,13 @@ class ManipulationMapHook(Hook):
                 m = sample.get(key).detach().float().cpu().numpy()
                 raw = np.round(np.clip(m, 0, 1) * 65535).astype(np.uint16)
                 sub = '' if key == 'pred_map' else key + '_'
-                atomic_save_image(osp.join(root, f'{sub}raw', name + '.png'),
-                                  raw, overwrite=self.overwrite)
+                self._write(runner,
+                            osp.join(root, f'{sub}raw', name + '.png'), raw)
                 if face is None:
                     face = imread_checked(img_path)
-                atomic_save_image(
-                    osp.join(root, f'{sub}overlay', name + '.jpg'),
-                    overlay_map(face, m), overwrite=self.overwrite)
+                self._write(runner,
+                            osp.join(root, f'{sub}overlay', name + '.jpg'),
+                            overlay_map(face, m))
             self._count += 1
         if is_main_process() and batch_idx == 0:
             runner.logger.info(f'ManipulationMapHook: writing maps to {root}')

@@ -11,7 +11,7 @@ from mmengine.dist import all_gather_object, is_main_process
 from mmengine.hooks import Hook
 
 from mmfocus.registry import HOOKS
-from mmfocus.utils.io import atomic_save_image, imread_checked
+from mmfocus.utils.io import WriteFailures, atomic_save_image, imread_checked
 from mmfocus.visualization.overlay import overlay_map
 
 GROUPS = ('confident fakes', 'confident reals', 'errors')
@@ -64,6 +64,10 @@ class ForgeryVisualizationHook(Hook):
         overwrite (bool): Replace figures of an earlier run in the same work
             dir; False raises FileExistsError. Defaults to True (as
             :class:`ManipulationMapHook`).
+
+    A figure that cannot be written (a full disk) is counted, not raised:
+    ``N figure writes failed (first: <path>: <cause>)`` is logged and
+    ``write_failures`` holds the count and the first error.
     """
     priority = 'LOW'
 
@@ -82,6 +86,7 @@ class ForgeryVisualizationHook(Hook):
         self.on_val = on_val
         self.to_visualizer = to_visualizer
         self.overwrite = overwrite
+        self.write_failures = WriteFailures('figure writes')
         self._reset()
 
     def _reset(self) -> None:
@@ -225,15 +230,21 @@ class ForgeryVisualizationHook(Hook):
                 {g: [self._tile(r) for r in heaps[g]] for g in GROUPS})
         root = osp.join(runner.work_dir, self.out_dir, phase)
         vis = getattr(runner, 'visualizer', None)
+        failures = self.write_failures
+        failures.reset()
         for name, fig in figures.items():
             rgb = figure_to_rgb(fig)
-            atomic_save_image(osp.join(root, name + '.png'),
-                              cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
-                              overwrite=self.overwrite)
+            failures.attempt(atomic_save_image, osp.join(root, name + '.png'),
+                             cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
+                             overwrite=self.overwrite)
             if self.to_visualizer and vis is not None:
-                vis.add_image(f'{phase}_{name}', rgb, step=step)
+                failures.attempt(lambda path, img: vis.add_image(
+                    path, img, step=step), f'{phase}_{name}', rgb)
         runner.logger.info(f'ForgeryVisualizationHook: {len(figures)} '
                            f'figures of {len(records)} samples in {root}')
+        if failures.count:
+            runner.logger.warning(
+                f'ForgeryVisualizationHook: {failures.summary()}')
 
     def _tile(self, rec: dict) -> dict:
         gt = 'fake' if rec['label'] else 'real'
