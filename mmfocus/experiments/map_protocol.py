@@ -553,22 +553,7 @@ class MapProtocol:
         if done is not None:
             return done
         entries, data_root, ann_file = self._quality_entries()
-        if maps == 'annotation':
-            def map_of(e):
-                p = e.get('mask_path')
-                return p if not p or osp.isabs(p) else osp.join(data_root, p)
-        else:
-            gen = self._generate(src, ann_file, data_root, 'test',
-                                 all_frames=True)
-            written = {
-                e['img_path']: e.get('mask_path')
-                for e in _json(gen)['data_list']
-            }
-
-            def map_of(e):
-                p = written.get(e['img_path'])
-                return p if not p or osp.isabs(p) else osp.join(data_root, p)
-
+        map_of = self._map_lookup(src, ann_file, data_root)
         if self.rank != 0:
             return None
         self.log(f'{src["name"]}: map quality on {ann_file}')
@@ -576,6 +561,99 @@ class MapProtocol:
                                  priors=False)
         result = dict(source=src['name'], ann_file=ann_file,
                       metrics=metrics)
+        atomic_write_json(out, finite_or_none(result))
+        return result
+
+    def _map_lookup(self, src: dict, ann_file: str,
+                    data_root: str) -> Callable[[dict], Optional[str]]:
+        """``entry -> path of the source's map of that frame`` (None: no
+        map) on the test annotation; the maps are generated (cached)."""
+        if src['maps'] == 'annotation':
+            written = {e['img_path']: e.get('mask_path') for e in
+                       _json(self._resolve(ann_file, data_root))['data_list']}
+        else:
+            gen = self._generate(src, ann_file, data_root, 'test',
+                                 all_frames=True)
+            written = {e['img_path']: e.get('mask_path')
+                       for e in _json(gen)['data_list']}
+
+        def map_of(e):
+            p = written.get(e['img_path'])
+            return p if not p or osp.isabs(p) else osp.join(data_root, p)
+
+        return map_of
+
+    def faithfulness(self, src: dict) -> Optional[dict]:
+        """Deletion / insertion faithfulness of one source's maps (cached
+        in ``map_quality/<name>_faithfulness.json``).
+
+        ``spec.faithfulness``: ``num_fakes`` test fakes (spread evenly over
+        the annotation), ``steps``, ``blur_sigma``, ``seed`` and ``scorer``
+        (``dict(config, checkpoint)``: the detector whose fake score the
+        curves follow for sources without a model of their own, e.g. SSIM;
+        a model-based source is scored by its own model). Each curve: the
+        fake score as the top-k % of map pixels are blurred away
+        (deletion, lower area = more faithful) or restored into a blurred
+        face (insertion, higher = more faithful); beside the same curves
+        for seeded random maps (:func:`mmfocus.evaluation.functional.
+        deletion_insertion_random`). None when not configured, for a
+        source without maps, or on ranks other than 0.
+        """
+        import cv2
+        import numpy as np
+
+        from mmfocus.apis.inference import inference_model, init_model
+        from mmfocus.evaluation import functional as Fn
+        from mmfocus.utils.io import atomic_write_json, imread_checked
+        fc = self.spec.get('faithfulness')
+        if not fc or src.get('maps') is None:
+            return None
+        out = self.path('map_quality', f'{src["name"]}_faithfulness.json')
+        done = self._rank0(_json(out))
+        if done is not None or self.rank != 0:
+            return done
+        maps = src['maps']
+        model_cfg = maps if isinstance(maps, dict) and maps.get(
+            'checkpoint') else fc.get('scorer')
+        if not model_cfg or not osp.isfile(model_cfg.get('checkpoint', '')):
+            return None
+        entries, data_root, ann_file = self._quality_entries()
+        map_of = self._map_lookup(src, ann_file, data_root)
+        fakes = [e for e in entries if int(e['gt_label']) == 1]
+        n = min(int(fc.get('num_fakes', 24)), len(fakes))
+        pick = [fakes[int(i)] for i in np.linspace(0, len(fakes) - 1, n)]
+        model = init_model(model_cfg['config'], model_cfg['checkpoint'],
+                           device=self.device)
+
+        def score_fn(batch):
+            return [float(p.pred_score[1]) for p in
+                    inference_model(model, [np.ascontiguousarray(b)
+                                            for b in batch])]
+
+        steps, sigma = int(fc.get('steps', 10)), float(
+            fc.get('blur_sigma', 5.0))
+        rows = dict(deletion=[], insertion=[], random_deletion=[],
+                    random_insertion=[])
+        for k, e in enumerate(pick):
+            img = imread_checked(osp.join(data_root, e['img_path']))
+            mpath = map_of(e)
+            sal = np.zeros(img.shape[:2], np.float32) if not mpath else \
+                imread_checked(mpath, cv2.IMREAD_UNCHANGED).astype(
+                    np.float32)
+            r = Fn.deletion_insertion(score_fn, img, sal, steps=steps,
+                                      blur_sigma=sigma)
+            b = Fn.deletion_insertion_random(
+                score_fn, img, steps=steps, blur_sigma=sigma,
+                seed=int(fc.get('seed', 0)) + k)
+            rows['deletion'].append(r['deletion_auc'])
+            rows['insertion'].append(r['insertion_auc'])
+            rows['random_deletion'].append(b['deletion_auc'])
+            rows['random_insertion'].append(b['insertion_auc'])
+        result = dict(source=src['name'], scorer=model_cfg['checkpoint'],
+                      num_fakes=n, steps=steps, blur_sigma=sigma)
+        for key, vals in rows.items():
+            result[f'{key}_auc'] = float(np.mean(vals))
+            result[f'{key}_auc_std'] = float(np.std(vals))
         atomic_write_json(out, finite_or_none(result))
         return result
 
@@ -685,6 +763,10 @@ class MapProtocol:
                 row['status'] = 'n/a (no true masks)'
             else:
                 row['metrics'] = r['metrics']
+                faith = _json(self.path('map_quality',
+                                        f'{name}_faithfulness.json'))
+                if faith is not None:
+                    row['faithfulness'] = faith
             rows.append(row)
         return dict(
             title=self.spec.get('map_quality_title',
@@ -745,6 +827,7 @@ class MapProtocol:
                     if not t.get('status'):
                         self.test(src, ckpt, t)
             self.map_quality(src)
+            self.faithfulness(src)
         paths = {}
         if self.rank == 0:
             paths = self.write_tables()

@@ -29,6 +29,38 @@ def _groups(metrics: Dict) -> List[str]:
                    and not k.startswith('prior_')})
 
 
+def faithfulness_markdown(quality: Dict) -> List[str]:
+    """Lines of the deletion / insertion table (empty when not run)."""
+    rows = []
+    for r in quality['rows']:
+        f = r.get('faithfulness')
+        if not f:
+            continue
+
+        def ms(key):
+            return (f"{fmt(f.get(key + '_auc'), 3)} ± "
+                    f"{fmt(f.get(key + '_auc_std'), 3)}")
+
+        rows.append([r['label'], ms('deletion'), ms('random_deletion'),
+                     ms('insertion'), ms('random_insertion'),
+                     fmt(f.get('num_fakes'), 0),
+                     f"`{f.get('scorer', '')}`"])
+    if not rows:
+        return []
+    header = ['Map source', 'deletion AUC (lower: faithful)',
+              'random map', 'insertion AUC (higher: faithful)',
+              'random map', 'fakes', 'scored by']
+    return ['## Faithfulness (deletion / insertion)', '',
+            'The fake score of the scoring detector as the top-k % of map '
+            'pixels are blurred away (deletion) or restored into a blurred '
+            'face (insertion); area under the curve, mean ± std over the '
+            'fakes, beside seeded random maps on the same faces. A '
+            'model-based source is scored by its own model, the others by '
+            'the spec\'s scorer.', '',
+            markdown_table(header, rows, [':---'] + ['---:'] * 5 + [':---']),
+            '']
+
+
 def region_markdown(quality: Dict) -> List[str]:
     """Lines of the per-region-type table (empty without groups)."""
     groups: List[str] = []
@@ -177,6 +209,7 @@ def map_quality_markdown(quality: Dict) -> str:
         'training target) and for annotation masks.', ''
     ]
     text += region_markdown(quality)
+    text += faithfulness_markdown(quality)
     if quality.get('no_map'):
         text += ['No map (not in this table): ' +
                  ', '.join(quality['no_map']) + '.', '']

@@ -205,7 +205,7 @@ border-radius:6px;width:auto}.item.gt-fake{border-color:#d9534f}
 image-rendering:auto}.item .nomap{display:inline-block;width:112px;
 height:112px;line-height:112px;text-align:center;color:#999;font-size:12px;
 background:#eee;vertical-align:top}
-.item figcaption{font-size:11px;max-width:232px;overflow-wrap:anywhere}
+.item figcaption{font-size:11px;max-width:352px;overflow-wrap:anywhere}
 .score{font-weight:bold}
 """
 
@@ -253,6 +253,9 @@ _JS = r"""
     fig.setAttribute('data-score', String(it.score));
     fig.setAttribute('data-label', it.label);
     fig.appendChild(image(it.face, 'face ' + it.name));
+    if (it.mask) {
+      fig.appendChild(image(it.mask, 'true mask ' + it.name));
+    }
     if (it.map) {
       fig.appendChild(image(it.map, 'manipulation map ' + it.name));
     } else {
@@ -572,6 +575,15 @@ def build_report_html(work_dir: str, preds_file: Optional[str] = None,
             n_maps += 1
         gt = p.get('gt_label')
         gt = int(gt) if gt in (0, 1) else None
+        mask_uri = None
+        if p.get('mask_path') and gt == 1:
+            try:  # the true manipulation mask, beside the map
+                mask = imread_checked(str(p['mask_path']),
+                                      cv2.IMREAD_GRAYSCALE)
+                mask_uri = data_uri(_thumb(cv2.cvtColor(
+                    mask, cv2.COLOR_GRAY2BGR), thumb))
+            except (FileNotFoundError, ValueError):
+                mask_uri = None
         score = float(p['fake_score'])
         pred = 'fake' if score > thr else 'real'
         items.append(dict(
@@ -581,7 +593,7 @@ def build_report_html(work_dir: str, preds_file: Optional[str] = None,
             pred=pred, score=score,
             error=gt is not None and (score > thr) != bool(gt),
             method=p.get('method'), video=p.get('video_id'),
-            face=data_uri(face_t), map=map_uri))
+            face=data_uri(face_t), mask=mask_uri, map=map_uri))
 
     rows = ''.join(f'<tr><th>{html.escape(str(k))}</th>'
                    f'<td class="v">{_fmt(v)}</td></tr>'

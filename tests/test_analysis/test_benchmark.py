@@ -35,7 +35,7 @@ def _tiny_focus():
     torch.manual_seed(0)
     return FoCus(
         backbone=dict(type='FoCusViT', arch='test', img_size=32,
-                      patch_size=8, drop_path_rate=0.1),
+                      patch_size=8, stem='conv', drop_path_rate=0.1),
         neck=dict(type='CARPNeck', k=4), head=dict(type='CARHead', k=4))
 
 

@@ -13,7 +13,7 @@ CONFIGS = sorted(
     p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
                          recursive=True) if '_base_' not in p
     # protocol specs, not model configs: tests/test_experiments
-    and not osp.basename(p).startswith('map_protocol_'))
+    and not osp.basename(p).startswith(('map_protocol_', 'map_sources_')))
 
 
 def test_configs_found():
@@ -41,11 +41,13 @@ def test_config_builds(path):
         assert model.backbones[model.branches[0]].grid_size == (14, 14)
 
 
-def test_demo_config_model_runs_on_the_paper_token_grid():
+def test_demo_config_model_runs_on_its_token_grid():
+    # the CPU demo model: conv stem, patch 8 at 64 px -> 8x8 tokens
     cfg = Config.fromfile(osp.join(ROOT, 'configs', 'focus',
                                    'vit-demo_demo-sbi.py'))
     model = MODELS.build(cfg.model).eval()
-    assert model.backbones['rgb'].grid_size == (14, 14)
+    assert model.backbones['rgb'].grid_size == (8, 8)
+    assert model.backbones['rgb'].stem == 'conv'
     with torch.no_grad():
-        logits, maps = model(torch.randint(0, 256, (1, 3, 112, 112)).float())
-    assert logits.shape == (1, 2) and maps.shape == (1, 14, 14)
+        logits, maps = model(torch.randint(0, 256, (1, 3, 64, 64)).float())
+    assert logits.shape == (1, 2) and maps.shape == (1, 8, 8)

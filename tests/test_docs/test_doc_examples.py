@@ -129,7 +129,7 @@ def test_add_a_backbone(workspace, monkeypatch, capsys):
     assert 'FLOPs' in outs['tools/analysis/get_flops.py'][0]
     assert osp.isfile('work_dirs/focus_conv-stem/iter_2.pth')
     ns, printed = _exec_examples(page, capsys)
-    assert '(2, 196, 192) (2, 192)' in printed
+    assert '(2, 64, 128) (2, 128)' in printed
     bb = ns['backbone']
     convs = [m for m in bb.patch_embed.proj if isinstance(m, nn.Conv2d)]
     # patch 8 = three stride-2 3x3 convs, then the 1x1 projection

@@ -171,3 +171,25 @@ def test_tensorboard_backend_from_config_gets_the_figures(
     roc = acc.Images('test_roc')[0]
     png = cv2.imread(osp.join(work, 'vis', 'test', 'roc.png'))
     assert (roc.height, roc.width) == png.shape[:2]
+
+
+def test_gallery_tile_shows_face_true_mask_and_map(tmp_path):
+    """A fake with a known mask: face | true mask | map overlay, side by
+    side; a real: face | map (it has no mask)."""
+    face = np.full((40, 40, 3), 90, np.uint8)
+    mask = np.zeros((40, 40), np.uint8)
+    mask[10:20, 10:30] = 255
+    cv2.imwrite(str(tmp_path / 'f.png'), face)
+    cv2.imwrite(str(tmp_path / 'm.png'), mask)
+    hook = ForgeryVisualizationHook(topk=1)
+    m = np.zeros((8, 8), np.float16)
+    fake = hook._tile(dict(score=0.9, label=1, method='sbi-mouth',
+                           img_path=str(tmp_path / 'f.png'),
+                           mask_path=str(tmp_path / 'm.png'), map=m))
+    assert fake['image'].shape == (40, 120, 3)
+    # the middle tile is the mask, in grey levels
+    np.testing.assert_array_equal(fake['image'][:, 40:80, 0], mask)
+    real = hook._tile(dict(score=0.1, label=0, method='real',
+                           img_path=str(tmp_path / 'f.png'),
+                           mask_path=None, map=m))
+    assert real['image'].shape == (40, 80, 3)

@@ -361,3 +361,37 @@ def test_shipped_specs_load(name):
     assert names[0] == 'none' and {'focus', 'ssim', 'pixdiff',
                                    'pixdiff-thr0.1', 'gradcam', 'scorecam',
                                    'attention'} <= set(names)
+
+
+def test_map_sources_spec_quality_only_with_faithfulness(
+        tiny_demo_data, tmp_path, random_checkpoint):
+    """The map-sources comparison (configs/experiments/map_sources_demo.py)
+    on tiny data: no evaluation model is trained, every source gets map
+    quality per region type, and deletion/insertion faithfulness is scored
+    by the configured detector (a random-weight tiny FoCus here), beside
+    random maps."""
+    from mmfocus.experiments import MapProtocol, load_protocol_spec
+    tiny = osp.join(ROOT, 'tests', 'data', 'focus_tiny.py')
+    ckpt = random_checkpoint(tiny)
+    spec = load_protocol_spec(
+        osp.join(ROOT, 'configs', 'experiments', 'map_sources_demo.py'),
+        [f'data_root={tiny_demo_data}', f'work_dir={tmp_path / "w"}'])
+    assert spec.train_models is False
+    spec.faithfulness.update(num_fakes=3, steps=4,
+                             scorer=dict(config=tiny, checkpoint=ckpt))
+    out = MapProtocol(spec, sources=['ssim', 'no-cl'], progress=False,
+                      log=lambda s: None).run()
+    assert not osp.exists(tmp_path / 'w' / 'train')  # nothing trained
+    mq = json.load(open(out['map_quality_json']))
+    rows = {r['name']: r for r in mq['rows']}
+    # the -CL checkpoint is not shipped (its own training): an honest n/a
+    assert rows['no-cl']['status'].startswith('n/a (needs')
+    f = rows['ssim']['faithfulness']
+    assert f['num_fakes'] == 3 and f['scorer'] == ckpt
+    for k in ('deletion_auc', 'insertion_auc', 'random_deletion_auc',
+              'random_insertion_auc'):
+        assert 0 <= f[k] <= 1
+    md = open(out['map_quality_md']).read()
+    assert '## Faithfulness (deletion / insertion)' in md
+    assert '## Per region type' in md
+    assert rows['ssim']['metrics']['local/num_fakes'] > 0

@@ -43,7 +43,8 @@ def _configs_with_weights():
     out = []
     for p in sorted(glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
                               recursive=True)):
-        if '_base_' in p or osp.basename(p).startswith('map_protocol_'):
+        if '_base_' in p or osp.basename(p).startswith(
+                ('map_protocol_', 'map_sources_')):
             continue
         if list(_weight_refs(Config.fromfile(p)._cfg_dict.to_dict())):
             out.append(p)
@@ -122,7 +123,7 @@ def test_runner_init_loads_named_weights_exactly(config, tmp_path):
 def test_focus_backbones_load_through_runner(tmp_path):
     """The real Runner, built by the tools' code, on the tiny config."""
     from mmfocus.apis.runner import build_runner, load_config
-    vit = FoCusViT(arch='test', img_size=32, patch_size=8)
+    vit = FoCusViT(arch='test', img_size=32, patch_size=8, stem='conv')
     state = _random_state(vit, seed=3)
     path = str(tmp_path / 'vit.pth')
     torch.save({'state_dict': state}, path)
@@ -138,7 +139,7 @@ def test_focus_backbones_load_through_runner(tmp_path):
 
 def test_backbone_init_cfg_pretrained_is_honoured(tmp_path):
     register_all_modules(init_default_scope=True)
-    vit = FoCusViT(arch='test', img_size=32, patch_size=8)
+    vit = FoCusViT(arch='test', img_size=32, patch_size=8, stem='conv')
     state = _random_state(vit, seed=5)
     path = str(tmp_path / 'whole.pth')
     # a whole-model checkpoint: the backbone under a prefix
@@ -155,7 +156,7 @@ def test_backbone_init_cfg_pretrained_is_honoured(tmp_path):
 
 def test_mismatched_files_stop_with_the_file_named(tmp_path):
     register_all_modules(init_default_scope=True)
-    vit = FoCusViT(arch='test', img_size=32, patch_size=8)
+    vit = FoCusViT(arch='test', img_size=32, patch_size=8, stem='conv')
     state = _random_state(vit, seed=1)
     cases = {
         'missing_key.pth': {k: v for k, v in state.items()

@@ -290,3 +290,31 @@ def test_report_in_headless_chromium(test_run, report, tmp_path):
     assert img is not None and img.shape[:2] == (1600, 1200)
     assert img.std() > 20
     assert len(np.unique(img.reshape(-1, 3), axis=0)) > 500  # plots, faces
+
+
+def test_gallery_items_carry_the_true_mask(tmp_path):
+    """A fake's card shows face | true mask | map: the report reads
+    ``mask_path`` from the predictions dump."""
+    from mmfocus.visualization.report import build_report_html
+    face = np.full((32, 32, 3), 100, np.uint8)
+    mask = np.zeros((32, 32), np.uint8)
+    mask[8:16, 8:24] = 255
+    cv2.imwrite(str(tmp_path / 'real.png'), face)
+    cv2.imwrite(str(tmp_path / 'fake.png'), face)
+    cv2.imwrite(str(tmp_path / 'mask.png'), mask)
+    preds = [dict(img_path=str(tmp_path / 'real.png'), gt_label=0,
+                  pred_label=0, fake_score=0.2, video_id='a', method='real',
+                  mask_path=None),
+             dict(img_path=str(tmp_path / 'fake.png'), gt_label=1,
+                  pred_label=1, fake_score=0.8, video_id='a_sbi-mouth',
+                  method='sbi-mouth', mask_path=str(tmp_path / 'mask.png'))]
+    with open(tmp_path / 'predictions.json', 'w') as f:
+        json.dump(preds, f)
+    text = build_report_html(str(tmp_path),
+                             preds_file=str(tmp_path / 'predictions.json'))
+    data = re.search(r'<script type="application/json" id="items-data">'
+                     r'(.*?)</script>', text, re.S)
+    items = {it['name']: it for it in json.loads(data.group(1))}
+    assert items['fake.png']['mask'].startswith('data:image/')
+    assert items['real.png']['mask'] is None
+    assert "'true mask '" in text

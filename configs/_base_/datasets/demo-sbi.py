@@ -4,7 +4,7 @@
 # Build it with: python tools/misc/build_demo_data.py  (seconds)
 dataset_type = 'FaceForgeryDataset'
 data_root = 'data/demo_faces'
-img_size = 112
+img_size = 64
 
 train_pipeline = [
     dict(type='LoadFace'),

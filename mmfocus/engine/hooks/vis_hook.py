@@ -123,6 +123,7 @@ class ForgeryVisualizationHook(Hook):
             rec = dict(score=score, label=label,
                        img_path=sample.metainfo.get('img_path'),
                        method=sample.metainfo.get('method'),
+                       mask_path=sample.metainfo.get('mask_path'),
                        video_id=sample.metainfo.get('video_id'))
             self._records.append(rec)
             if self.topk:
@@ -261,7 +262,17 @@ class ForgeryVisualizationHook(Hook):
             m = rec['map']
             shape = m.shape if m is not None else (64, 64)
             face = np.full(shape + (3, ), 128, np.uint8)
+        tiles = [face]
+        if rec.get('mask_path') and rec['label'] == 1:
+            # face | true mask | map: does the map light up the blend?
+            try:
+                mask = imread_checked(rec['mask_path'], cv2.IMREAD_GRAYSCALE)
+                tiles.append(cv2.cvtColor(cv2.resize(
+                    mask, face.shape[1::-1]), cv2.COLOR_GRAY2BGR))
+            except (FileNotFoundError, ValueError):
+                pass
         if rec['map'] is not None:
-            face = overlay_map(face, rec['map'].astype(np.float32))
-        return dict(image=cv2.cvtColor(face, cv2.COLOR_BGR2RGB),
+            tiles.append(overlay_map(face, rec['map'].astype(np.float32)))
+        strip = np.concatenate(tiles, axis=1)
+        return dict(image=cv2.cvtColor(strip, cv2.COLOR_BGR2RGB),
                     caption=caption)

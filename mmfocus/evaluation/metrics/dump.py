@@ -17,7 +17,9 @@ def _item(x):
 @METRICS.register_module()
 class DumpPredictions(BaseMetric):
     """Write ``[{img_path, gt_label, pred_label, fake_score, video_id,
-    method}]`` to ``out_file`` (atomically) and return no metric.
+    method, mask_path}]`` to ``out_file`` (atomically) and return no metric
+    (``mask_path``: a fake's true manipulation mask, where known, so that
+    reports can show it beside the map).
 
     Args:
         out_file (str): Output JSON path.
@@ -41,7 +43,8 @@ class DumpPredictions(BaseMetric):
                 pred_label=int(_item(ds['pred_label'])),
                 fake_score=float(score[1]),
                 video_id=ds.get('video_id'),
-                method=ds.get('method')))
+                method=ds.get('method'),
+                mask_path=ds.get('mask_path')))
 
     def compute_metrics(self, results: list) -> dict:
         atomic_write_json(self.out_file, results)
