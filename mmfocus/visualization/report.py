@@ -595,11 +595,21 @@ def build_report_html(work_dir: str, preds_file: Optional[str] = None,
             method=p.get('method'), video=p.get('video_id'),
             face=data_uri(face_t), mask=mask_uri, map=map_uri))
 
-    rows = ''.join(f'<tr><th>{html.escape(str(k))}</th>'
-                   f'<td class="v">{_fmt(v)}</td></tr>'
-                   for k, v in metrics.items())
-    metrics_html = (f'<table class="metrics" id="metrics">{rows}</table>'
-                    if rows else '<p>no metrics</p>')
+    def table(items, id_):
+        rows = ''.join(f'<tr><th>{html.escape(str(k))}</th>'
+                       f'<td class="v">{_fmt(v)}</td></tr>'
+                       for k, v in items)
+        return f'<table class="metrics" id="{id_}">{rows}</table>'
+
+    # the headline metrics first; per-group (per region type / method) and
+    # position-prior values (``map/<group>/<key>``) folded away below them
+    main = [(k, v) for k, v in metrics.items() if str(k).count('/') < 2]
+    more = [(k, v) for k, v in metrics.items() if str(k).count('/') >= 2]
+    metrics_html = table(main, 'metrics') if main else '<p>no metrics</p>'
+    if more:
+        metrics_html += (f'<details><summary>per region type / method and '
+                         f'position priors ({len(more)} values)</summary>'
+                         f'{table(more, "metrics-more")}</details>')
     items_json = json.dumps(items, separators=(',', ':')).replace(
         '</', '<\\/')
     title = title or f'mmfocus report: {osp.basename(osp.abspath(work_dir))}'

@@ -136,6 +136,11 @@ def test_report_is_self_contained_and_complete(test_run, report):
     metrics = json.loads(open(log[0]).read().strip().splitlines()[-1])
     for key in ('forgery/auc', 'forgery/eer', 'map/paired_auc'):
         assert f'<th>{key}</th><td class="v">{metrics[key]:.4f}</td>' in text
+    # per region type / prior values are folded below the headline table
+    head, folded = text.split('<table class="metrics" id="metrics-more">')
+    assert '<th>map/prior_gaussian/pixel_auc</th>' in folded.split(
+        '</table>')[0]
+    assert '<th>map/prior_gaussian/pixel_auc</th>' not in head
     assert text.count('src="data:image/png;base64,') >= 2  # ROC + histogram
 
 
