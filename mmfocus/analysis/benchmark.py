@@ -841,10 +841,9 @@ def _flat_pseudo_collate(batch):
     """mmengine's ``pseudo_collate`` over the images of list-valued items
     (the ``[real, fake]`` pairs of ``paired_self_blend``)."""
     from mmengine.dataset import pseudo_collate
-    flat = []
-    for item in batch:
-        flat.extend(item if isinstance(item, (list, tuple)) else [item])
-    return pseudo_collate(flat)
+
+    from mmfocus.datasets.paired import flatten_samples
+    return pseudo_collate(flatten_samples(batch))
 
 
 def _worker_init(opencv_threads: Optional[int]):

@@ -53,13 +53,18 @@ def paired_self_blend(pipeline: Callable[[dict], dict],
     return out
 
 
-@FUNCTIONS.register_module()
-def flatten_collate(data_batch: Sequence[Any]) -> Any:
-    """mmengine's ``default_collate`` over the items of list-valued
-    samples (e.g. the ``[real, fake]`` pairs of ``FaceForgeryDataset(
-    paired_self_blend=True)``), in order: ``batch_size`` pairs give
-    ``2 * batch_size`` images."""
-    flat = []
+def flatten_samples(data_batch: Sequence[Any]) -> List[Any]:
+    """The samples of a batch with list-valued items (e.g. the ``[real,
+    fake]`` pairs of ``FaceForgeryDataset(paired_self_blend=True)``)
+    spliced in, in order; other items are kept as they are."""
+    flat: List[Any] = []
     for item in data_batch:
         flat.extend(item if isinstance(item, (list, tuple)) else [item])
-    return default_collate(flat)
+    return flat
+
+
+@FUNCTIONS.register_module()
+def flatten_collate(data_batch: Sequence[Any]) -> Any:
+    """mmengine's ``default_collate`` over :func:`flatten_samples`:
+    ``batch_size`` pairs give ``2 * batch_size`` images."""
+    return default_collate(flatten_samples(data_batch))

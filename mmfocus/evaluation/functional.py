@@ -430,6 +430,14 @@ def weighted_auc(scores, pos_weights, neg_weights) -> float:
                          np.bincount(inv, nw, len(uniq)))
 
 
+def _binary_pair(map, mask, thr: float,
+                 mask_thr: float) -> Tuple[np.ndarray, np.ndarray]:
+    """``(map >= thr, mask > mask_thr)`` of two same-shape maps."""
+    map, mask = _as_numpy(map), _as_numpy(mask)
+    _check_same_shape(map=map, mask=mask)
+    return map >= thr, mask > mask_thr
+
+
 def iou_at(map, mask, thr: float = 0.5, mask_thr: float = 0.5) -> float:
     """IoU between the thresholded map (``map >= thr``) and the binarised
     mask (``mask > mask_thr``).
@@ -443,9 +451,7 @@ def iou_at(map, mask, thr: float = 0.5, mask_thr: float = 0.5) -> float:
     Returns:
         float: IoU in ``[0, 1]``; ``nan`` if both binary masks are empty.
     """
-    map, mask = _as_numpy(map), _as_numpy(mask)
-    _check_same_shape(map=map, mask=mask)
-    pred, gt = map >= thr, mask > mask_thr
+    pred, gt = _binary_pair(map, mask, thr, mask_thr)
     union = int(np.logical_or(pred, gt).sum())
     if union == 0:
         return float('nan')
@@ -468,9 +474,7 @@ def f1_at(map, mask, thr: float = 0.5, mask_thr: float = 0.5) -> float:
     Returns:
         float: F1 in ``[0, 1]``; ``nan`` if both binary masks are empty.
     """
-    map, mask = _as_numpy(map), _as_numpy(mask)
-    _check_same_shape(map=map, mask=mask)
-    pred, gt = map >= thr, mask > mask_thr
+    pred, gt = _binary_pair(map, mask, thr, mask_thr)
     denom = int(pred.sum()) + int(gt.sum())
     if denom == 0:
         return float('nan')

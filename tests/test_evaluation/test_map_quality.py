@@ -4,17 +4,17 @@ per-region prior and bounded-memory accumulation, against scikit-learn, the
 exact functional metrics and hand-made masks with known answers."""
 import json
 import pickle
-from unittest import mock
 
 import cv2
 import numpy as np
 import pytest
 import torch
-from mmengine.logging import MMLogger
 from sklearn.metrics import f1_score, jaccard_score, roc_auc_score
 
 from mmfocus.evaluation import MapQualityMetric
 from mmfocus.evaluation import functional as Fn
+from metric_helpers import run_metric as _run
+from metric_helpers import run_metric_warnings as _warnings
 
 H = W = 32
 # region boxes (y0, y1, x0, x1) of the local self-blends
@@ -57,18 +57,6 @@ def _pairs(methods, map_fn, seed=0, jitter=True):
         samples.append(_sample(i, False, method, map_fn(mask, False, rng),
                                mask))
     return samples
-
-
-def _run(metric, samples, batch=4):
-    for i in range(0, len(samples), batch):
-        metric.process(None, samples[i:i + batch])
-    return metric.compute_metrics(metric.results)
-
-
-def _warnings(metric, samples):
-    with mock.patch.object(MMLogger.get_current_instance(), 'warning') as warn:
-        out = _run(metric, samples)
-    return out, ' '.join(str(c.args[0]) for c in warn.call_args_list)
 
 
 def _noisy(mask, is_fake, rng):

@@ -2,16 +2,16 @@
 """ForgeryMetric and MapQualityMetric through process() + compute_metrics(),
 fed with DataSample.to_dict()-like inputs."""
 import pickle
-from unittest import mock
 
 import numpy as np
 import pytest
 import torch
-from mmengine.logging import MMLogger
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from mmfocus.evaluation import ForgeryMetric, MapQualityMetric
 from mmfocus.evaluation import functional as Fn
+from metric_helpers import run_metric as _run
+from metric_helpers import run_metric_warnings as _warnings
 from mmfocus.registry import METRICS
 
 
@@ -23,18 +23,6 @@ def _det_sample(score, label, video_id=None, img_path='x.png'):
                 video_id=video_id,
                 pair_path=None,
                 method='DF' if label else 'real')
-
-
-def _run(metric, samples, batch=4):
-    for i in range(0, len(samples), batch):
-        metric.process(None, samples[i:i + batch])
-    return metric.compute_metrics(metric.results)
-
-
-def _warnings(metric, samples):
-    with mock.patch.object(MMLogger.get_current_instance(), 'warning') as warn:
-        out = _run(metric, samples)
-    return out, ' '.join(str(c.args[0]) for c in warn.call_args_list)
 
 
 def test_forgery_metric_matches_sklearn():
