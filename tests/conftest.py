@@ -57,6 +57,25 @@ def load_tool():
     return _load
 
 
+@pytest.fixture
+def run_cli(load_tool, capsys):
+    """``run_cli('tools/<x>.py', args) -> (returncode, stdout, stderr)``:
+    the tool's ``cli_main`` (one-line errors included) in this process,
+    its output captured."""
+    from mmfocus.utils.cli import cli_main
+
+    def _run(rel_path, args):
+        capsys.readouterr()
+        try:
+            rc = cli_main(load_tool(rel_path).main)(args)
+        except SystemExit as e:
+            rc = e.code
+        out = capsys.readouterr()
+        return rc, out.out, out.err
+
+    return _run
+
+
 @pytest.fixture(scope='session')
 def run_tool():
     """``run_tool(args, check=False, timeout=600)``: ``python <args>`` in the

@@ -43,23 +43,16 @@ def doc_commands():
 
 
 @pytest.fixture
-def infer(load_tool, run_tool, capsys):
+def infer(run_tool, run_cli):
     """``infer(args, as_subprocess=False) -> (returncode, stdout, stderr)``
     of ``tools/infer.py args``: in a subprocess, or through the tool's
     ``cli_main`` in this process."""
-    from mmfocus.utils.cli import cli_main
 
     def _infer(args, as_subprocess=False):
         if as_subprocess:
             proc = run_tool(['tools/infer.py'] + args, timeout=300)
             return proc.returncode, proc.stdout, proc.stderr
-        capsys.readouterr()
-        try:
-            rc = cli_main(load_tool('tools/infer.py').main)(args)
-        except SystemExit as e:
-            rc = e.code
-        out = capsys.readouterr()
-        return rc, out.out, out.err
+        return run_cli('tools/infer.py', args)
 
     return _infer
 

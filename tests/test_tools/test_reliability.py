@@ -223,23 +223,12 @@ def test_test_tool_prints_metrics_when_map_writes_fail(trained,
 
 # ---------------------------------------------------------- inference
 @pytest.fixture
-def infer_tool(load_tool, capsys, monkeypatch):
+def infer_tool(run_cli, monkeypatch):
     """``infer_tool(args) -> (returncode, stdout, stderr)`` through the
     tool's ``cli_main`` in this process."""
     pytest.importorskip('dlib')
-    from mmfocus.utils.cli import cli_main
     monkeypatch.delenv('MMFOCUS_DEBUG', raising=False)
-
-    def _run(args):
-        capsys.readouterr()
-        try:
-            rc = cli_main(load_tool('tools/infer.py').main)(args)
-        except SystemExit as e:
-            rc = e.code
-        out = capsys.readouterr()
-        return rc, out.out, out.err
-
-    return _run
+    return lambda args: run_cli('tools/infer.py', args)
 
 
 def _inputs(tmp_path):
