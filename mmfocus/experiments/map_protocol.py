@@ -553,7 +553,7 @@ class MapProtocol:
         if done is not None:
             return done
         entries, data_root, ann_file = self._quality_entries()
-        map_of = self._map_lookup(src, ann_file, data_root)
+        map_of = self._map_lookup(src, entries, ann_file, data_root)
         if self.rank != 0:
             return None
         self.log(f'{src["name"]}: map quality on {ann_file}')
@@ -564,13 +564,13 @@ class MapProtocol:
         atomic_write_json(out, finite_or_none(result))
         return result
 
-    def _map_lookup(self, src: dict, ann_file: str,
+    def _map_lookup(self, src: dict, entries: List[dict], ann_file: str,
                     data_root: str) -> Callable[[dict], Optional[str]]:
         """``entry -> path of the source's map of that frame`` (None: no
-        map) on the test annotation; the maps are generated (cached)."""
+        map) on the test annotation (``entries``, read from ``ann_file``);
+        the maps are generated (cached)."""
         if src['maps'] == 'annotation':
-            written = {e['img_path']: e.get('mask_path') for e in
-                       _json(self._resolve(ann_file, data_root))['data_list']}
+            written = {e['img_path']: e.get('mask_path') for e in entries}
         else:
             gen = self._generate(src, ann_file, data_root, 'test',
                                  all_frames=True)
@@ -618,7 +618,7 @@ class MapProtocol:
         if not model_cfg or not osp.isfile(model_cfg.get('checkpoint', '')):
             return None
         entries, data_root, ann_file = self._quality_entries()
-        map_of = self._map_lookup(src, ann_file, data_root)
+        map_of = self._map_lookup(src, entries, ann_file, data_root)
         fakes = [e for e in entries if int(e['gt_label']) == 1]
         n = min(int(fc.get('num_fakes', 24)), len(fakes))
         pick = [fakes[int(i)] for i in np.linspace(0, len(fakes) - 1, n)]
