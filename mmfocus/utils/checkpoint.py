@@ -100,10 +100,13 @@ def load_state_dict_file(path: str) -> Dict[str, torch.Tensor]:
 
 
 def check_state_dict(model: torch.nn.Module, state: Dict[str, torch.Tensor],
-                     source: str = 'checkpoint') -> None:
-    """Raise one clear error if ``state`` does not fit ``model`` exactly."""
+                     source: str = 'checkpoint',
+                     new_keys: Sequence[str] = ()) -> None:
+    """Raise one clear error if ``state`` does not fit ``model`` exactly
+    (``new_keys``: model entries the file may lack, which keep their
+    initialisation)."""
     own = model.state_dict()
-    missing = [k for k in own if k not in state]
+    missing = [k for k in own if k not in state and k not in set(new_keys)]
     unexpected = [k for k in state if k not in own]
     shapes = [f'{k}: {tuple(state[k].shape)} vs model {tuple(own[k].shape)}'
               for k in own if k in state and state[k].shape != own[k].shape]
@@ -136,7 +139,8 @@ def strip_prefix(state: Dict[str, torch.Tensor], prefix: str,
 
 def load_pretrained(module: torch.nn.Module, path: str,
                     prefix: Optional[str] = None,
-                    ignore_keys: Sequence[str] = ()) -> List[str]:
+                    ignore_keys: Sequence[str] = (),
+                    new_keys: Sequence[str] = ()) -> List[str]:
     """Load a local pretrained file into ``module``, exactly.
 
     Every parameter and persistent buffer of ``module`` must come from the
@@ -153,6 +157,9 @@ def load_pretrained(module: torch.nn.Module, path: str,
             ``'backbone'`` of a whole-detector checkpoint. Defaults to None.
         ignore_keys (Sequence[str]): File keys dropped before the check.
             Defaults to ().
+        new_keys (Sequence[str]): Entries of ``module`` that pretrained
+            files do not have (e.g. register tokens added to a DeiT): kept
+            as initialised when absent from the file. Defaults to ().
 
     Returns:
         list[str]: The keys loaded.
@@ -166,6 +173,8 @@ def load_pretrained(module: torch.nn.Module, path: str,
     if prefix:
         state = strip_prefix(state, prefix, source=path)
     state = {k: v for k, v in state.items() if k not in set(ignore_keys)}
-    check_state_dict(module, state, source=f'pretrained weights {path}')
-    module.load_state_dict(state, strict=True)
+    check_state_dict(module, state, source=f'pretrained weights {path}',
+                     new_keys=new_keys)
+    module.load_state_dict(state, strict=not any(
+        k not in state for k in new_keys))
     return sorted(state)

@@ -45,6 +45,49 @@ def test_car_head_logits_and_maps_match_a_loop_reference():
     assert maps.min() >= 0 and maps.max() <= 1
 
 
+def test_car_head_posterior_maps_match_a_loop_reference():
+    torch.manual_seed(0)
+    head = CARHead(num_classes=2, k=3)
+    feat = torch.randn(2, 6, 5, 4)
+    maps = head.car_maps(feat, norm='posterior').numpy()
+    f = feat.numpy().astype(np.float64).reshape(2, 2, 3, 5, 4)
+    for b in range(2):
+        for y in range(5):
+            for x in range(4):
+                s = [f[b, c, :, y, x].mean() for c in range(2)]
+                p_fake = 1 / (1 + np.exp(s[0] - s[1]))
+                np.testing.assert_allclose(maps[b, 1, y, x], p_fake,
+                                           atol=1e-6)
+    np.testing.assert_allclose(maps.sum(1), 1, atol=1e-6)
+    # one scale for every image: a face whose fake channels are uniformly
+    # below its real channels gets a low map, not one stretched to [0, 1]
+    low = torch.cat([torch.full((1, 3, 5, 4), 2.0),
+                     torch.full((1, 3, 5, 4), -2.0)], 1)
+    low[0, 3, 0, 0] = -1.0  # one slightly less real location
+    m = head.car_maps(low, norm='posterior')[0, 1]
+    assert m.max() < 0.05 and m.argmax() == 0
+    assert head.car_maps(low)[0, 1].max() == 1  # min-max stretches it
+    with pytest.raises(ValueError, match='map norm'):
+        head.car_maps(feat, norm='softmax')
+
+
+def test_posterior_manipulation_map_is_the_fake_posterior_for_any_class():
+    torch.manual_seed(0)
+    model = _model(map_norm='posterior').eval()
+    data = _batch(model, training=False)
+    with torch.no_grad():
+        feats = model.extract_feat(data['inputs'])
+        post = {b: model.heads[b].car_maps(f['feat'], norm='posterior')
+                for b, f in feats['branch'].items()}
+        m = feats['token_mask'].view(-1, 4, 4)
+        ref = m * post['rgb'][:, 1] + (1 - m) * post['sobel'][:, 1]
+        torch.testing.assert_close(model.manipulation_maps(feats), ref)
+        torch.testing.assert_close(
+            model.manipulation_maps(feats, target_class=1), ref)
+    with pytest.raises(ValueError, match='map_norm'):
+        _model(map_norm='sigmoid')
+
+
 def test_carp_neck_shapes_and_grid_check():
     neck = CARPNeck(in_channels=8, k=4)
     out = neck(torch.randn(2, 12, 8), (3, 4))

@@ -138,3 +138,49 @@ def test_conv_stem_matches_a_functional_reference():
         FoCusViT(arch='test', img_size=36, patch_size=6, stem='conv')
     with pytest.raises(ValueError, match='stem'):
         FoCusViT(arch='test', img_size=32, patch_size=8, stem='hybrid')
+
+
+def test_register_tokens_equal_timm_registers():
+    # timm's ViT with 4 registers and no position on prefix tokens is the
+    # same computation (token order does not matter to attention).
+    torch.manual_seed(0)
+    ref = VisionTransformer(img_size=32, patch_size=8, embed_dim=64, depth=2,
+                            num_heads=2, mlp_ratio=4., num_classes=10,
+                            reg_tokens=4, no_embed_class=True).eval()
+    ours = FoCusViT(arch=TINY, img_size=32, patch_size=8,
+                    num_registers=4).eval()
+    with torch.no_grad():
+        ref.reg_token.normal_()
+        ref.pos_embed.copy_(ours.pos_embed[:, 1:])
+    state = convert_timm_vit(ref.state_dict(), 'sincos')
+    ours.load_state_dict(state)
+    x = torch.randn(2, 3, 32, 32)
+    tokens, cls = ours(x)
+    feats = ref.forward_features(x)
+    torch.testing.assert_close(cls, feats[:, 0])
+    torch.testing.assert_close(tokens, feats[:, 5:])
+    assert tokens.shape == (2, 16, 64)
+    _, _, attn = ours(x, return_attn=True)
+    assert attn.shape == (2, 16)
+    with pytest.raises(ValueError, match='num_registers'):
+        FoCusViT(arch=TINY, img_size=32, patch_size=8, num_registers=-1)
+
+
+def test_register_backbone_loads_a_deit_file_without_registers(tmp_path):
+    torch.manual_seed(0)
+    state = convert_timm_vit(_timm_tiny().state_dict(), 'sincos')
+    path = tmp_path / 'deit.pth'
+    torch.save(state, path)
+    vit = FoCusViT(arch=TINY, img_size=32, patch_size=8, num_registers=2,
+                   pretrained=str(path))
+    reg = vit.reg_token.detach().clone()
+    vit.init_weights()
+    torch.testing.assert_close(vit.blocks[0].attn.qkv.weight,
+                               state['blocks.0.attn.qkv.weight'])
+    torch.testing.assert_close(vit.reg_token.detach(), reg)  # kept
+    # anything else missing still fails
+    del state['norm.weight']
+    torch.save(state, path)
+    with pytest.raises(RuntimeError, match='missing'):
+        FoCusViT(arch=TINY, img_size=32, patch_size=8, num_registers=2,
+                 pretrained=str(path)).init_weights()

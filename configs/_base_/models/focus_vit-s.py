@@ -18,6 +18,10 @@ model = dict(
     head=dict(type='CARHead', k=32),
     cl_neck=dict(type='ComplementaryLearningNeck', tau=1.0, hard=True),
     map_source='car',
+    # 'minmax': each CAR map stretched to [0, 1] per image (Eq. 4, the
+    # paper's figures); 'posterior': the per-location fake probability, one
+    # scale for all faces (docs/en/method.md, "Map scale")
+    map_norm='minmax',
     loc_weight=1.0,
     fused_weight=0.1,
     data_preprocessor=dict(

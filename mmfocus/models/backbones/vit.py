@@ -121,6 +121,12 @@ class FoCusViT(BaseModule):
             DeiT weights fit) or ``'conv'`` (:class:`ConvStem`, for models
             trained from scratch on small data, e.g. FoCus-demo).
             Defaults to ``'patch'``.
+        num_registers (int): Extra learned tokens without position that
+            join the sequence after the patches and are dropped at the end
+            (Darcet et al., ICLR 2024, "Vision Transformers Need
+            Registers"): they give global computation a place other than
+            low-information patches, whose tokens would otherwise carry
+            the image-level decision into the CAR maps. Defaults to 0.
         pretrained (str, optional): Local path of a converted checkpoint
             (see ``tools/model_converters/timm_vit_to_mmfocus.py``); never a
             URL. Defaults to None.
@@ -154,6 +160,7 @@ class FoCusViT(BaseModule):
                  drop_path_rate: float = 0.,
                  fused_attn: bool = True,
                  stem: str = 'patch',
+                 num_registers: int = 0,
                  pretrained: Optional[str] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -187,6 +194,13 @@ class FoCusViT(BaseModule):
         self.grid_size = self.patch_embed.grid_size
         self.num_patches = self.grid_size[0] * self.grid_size[1]
         self.cls_token = nn.Parameter(torch.zeros(1, 1, D))
+        if int(num_registers) < 0:
+            raise ValueError(f'num_registers must be >= 0, got '
+                             f'{num_registers}')
+        self.num_registers = int(num_registers)
+        if self.num_registers:
+            self.reg_token = nn.Parameter(
+                torch.zeros(1, self.num_registers, D))
         if pos_embed == 'sincos':
             pe = torch.zeros(1, self.num_patches + 1, D)
             pe[0, 1:] = torch.from_numpy(
@@ -211,6 +225,8 @@ class FoCusViT(BaseModule):
     def _init_params(self) -> None:
         # timm's ViT init: trunc-normal linear weights, zero biases.
         nn.init.normal_(self.cls_token, std=1e-6)
+        if self.num_registers:
+            nn.init.normal_(self.reg_token, std=1e-6)
         if self.pos_embed_type == 'learned':
             nn.init.trunc_normal_(self.pos_embed, std=.02)
         for m in self.modules():
@@ -243,7 +259,9 @@ class FoCusViT(BaseModule):
         """Load converted weights from ``path`` (see :meth:`init_weights`);
         also what ``init_cfg=dict(type='Pretrained', ...)`` calls."""
         ignore = ('pos_embed', ) if self.pos_embed_type == 'sincos' else ()
-        load_pretrained(self, path, prefix=prefix, ignore_keys=ignore)
+        new = ('reg_token', ) if self.num_registers else ()
+        load_pretrained(self, path, prefix=prefix, ignore_keys=ignore,
+                        new_keys=new)
         print_log(f'FoCusViT: loaded {path}', logger='current')
 
     def forward(self, x: torch.Tensor, return_attn: bool = False):
@@ -262,17 +280,19 @@ class FoCusViT(BaseModule):
         x = self.patch_embed(x)
         x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)
         x = x + self.pos_embed.to(x.dtype)
+        if self.num_registers:
+            x = torch.cat([x, self.reg_token.expand(x.shape[0], -1, -1)],
+                          dim=1)
         attn = None
         for i, blk in enumerate(self.blocks):
             if return_attn and i == self.depth - 1:
                 attn = self._cls_attention(blk, x)
             x = blk(x)
         x = self.norm(x)
-        out = (x[:, 1:], x[:, 0])
+        out = (x[:, 1:1 + self.num_patches], x[:, 0])
         return out + (attn, ) if return_attn else out
 
-    @staticmethod
-    def _cls_attention(blk: Block, x: torch.Tensor) -> torch.Tensor:
+    def _cls_attention(self, blk: Block, x: torch.Tensor) -> torch.Tensor:
         """Class-token attention probabilities of ``blk`` on input ``x``."""
         a = blk.attn
         B, N, C = x.shape
@@ -281,5 +301,5 @@ class FoCusViT(BaseModule):
         q, k, _ = qkv.permute(2, 0, 3, 1, 4).unbind(0)
         q, k = a.q_norm(q), a.k_norm(k)
         attn = (q[:, :, :1] * a.scale) @ k.transpose(-2, -1)  # B,h,1,N
-        attn = attn.softmax(dim=-1)[:, :, 0, 1:]
+        attn = attn.softmax(dim=-1)[:, :, 0, 1:1 + self.num_patches]
         return attn.mean(dim=1)

@@ -10,7 +10,7 @@ from mmengine.model import BaseModel, ModuleDict
 from mmpretrain.structures import DataSample
 
 from mmfocus.registry import MODELS
-from ..heads.car_head import minmax_normalize
+from ..heads.car_head import MAP_NORMS, minmax_normalize
 from ..utils.labels import gt_labels
 
 
@@ -47,6 +47,13 @@ class FoCus(BaseModel):
             "-CARP" ablation: last block's class-token attention). With
             ``'attention'`` the CARP branch still gives the loc loss.
             Defaults to ``'car'``.
+        map_norm (str): How CAR maps are scaled (:meth:`CARHead.car_maps`):
+            ``'minmax'`` per image (Eq. 4, the paper's figures) or
+            ``'posterior'``, the per-location fake probability, one scale
+            for all faces (then the manipulation map is always the fake
+            class's, as the real-class posterior is its complement).
+            Ignored by ``map_source='attention'``. Defaults to
+            ``'minmax'``.
         loc_weight (float): Weight of each branch's loc loss. Defaults to 1.
         fused_weight (float): lambda of Eq. 8. Defaults to 0.1.
         data_preprocessor (dict, optional): Defaults to
@@ -61,6 +68,7 @@ class FoCus(BaseModel):
                  head: Optional[dict] = None,
                  cl_neck: Optional[dict] = dict(type='ComplementaryLearningNeck'),
                  map_source: str = 'car',
+                 map_norm: str = 'minmax',
                  loc_weight: float = 1.0,
                  fused_weight: float = 0.1,
                  data_preprocessor: Optional[dict] = None,
@@ -81,6 +89,9 @@ class FoCus(BaseModel):
         if map_source not in ('car', 'attention'):
             raise ValueError(f"map_source must be 'car' or 'attention', got "
                              f'{map_source!r}')
+        if map_norm not in MAP_NORMS:
+            raise ValueError(f'map_norm must be one of {MAP_NORMS}, got '
+                             f'{map_norm!r}')
         missing = set(modalities) - set(
             getattr(self.data_preprocessor, 'modalities', modalities))
         if missing:
@@ -89,6 +100,7 @@ class FoCus(BaseModel):
         self.modalities = tuple(modalities)
         self.branches = _branch_names(modalities)
         self.map_source = map_source
+        self.map_norm = map_norm
         self.loc_weight = loc_weight
         self.fused_weight = fused_weight
 
@@ -228,7 +240,7 @@ class FoCus(BaseModel):
         if self.map_source == 'attention':
             att = minmax_normalize(f['attn'].float().view(-1, 1, *grid))
             return att.expand(-1, 2, -1, -1)
-        return self.heads[b].car_maps(f['feat'])
+        return self.heads[b].car_maps(f['feat'], norm=self.map_norm)
 
     def manipulation_maps(self, feats: dict, target_class: Optional[int] = None
                           ) -> torch.Tensor:
@@ -237,9 +249,13 @@ class FoCus(BaseModel):
         Args:
             feats (dict): Output of :meth:`extract_feat`.
             target_class (int, optional): None uses each branch's predicted
-                class c* (Eq. 4-5); 1 gives the Eq. 9 fake-evidence map.
+                class c* (Eq. 4-5; the fake class with ``map_norm=
+                'posterior'``); 1 gives the Eq. 9 fake-evidence map.
         """
         grid = feats['grid']
+        if (target_class is None and self.map_norm == 'posterior'
+                and self.map_source == 'car'):
+            target_class = 1
         maps = []
         for b, f in feats['branch'].items():
             m2 = self._branch_maps(b, f, grid)

@@ -8,6 +8,8 @@ from mmengine.model import BaseModule
 
 from mmfocus.registry import MODELS
 
+MAP_NORMS = ('minmax', 'posterior')
+
 
 def minmax_normalize(x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
     """Min-max normalise each map of (..., h, w) to [0, 1]."""
@@ -23,7 +25,13 @@ class CARHead(BaseModule):
 
     Logit of class c (Eq. 2-3): ``z_c = mean_j max_{h,w} F'[c, j]``.
     CAR map (Eq. 4, interpretation in docs/en/method.md):
-    ``A_c = minmax(ReLU(sum_j GAP(F'[c, j]) * F'[c, j]))``.
+    ``A_c = minmax(ReLU(sum_j GAP(F'[c, j]) * F'[c, j]))`` (``'minmax'``),
+    or the per-location class posterior
+    ``P_c(p) = softmax_c(mean_j F'[c, j](p))`` (``'posterior'``): the
+    probability the head gives class c when it sees location p alone (the
+    logit ``z_c`` is the mean over j of the max over p, so ``mean_j
+    F'[c, j](p) <= z_c``). Posterior maps keep one scale for every image:
+    a real face's fake map stays low instead of being stretched to [0, 1].
 
     Args:
         num_classes (int): Defaults to 2.
@@ -53,9 +61,22 @@ class CARHead(BaseModule):
         """Localization loss: cross-entropy of softmax(z) against labels."""
         return F.cross_entropy(logits.float(), labels)
 
-    def car_maps(self, feat: torch.Tensor) -> torch.Tensor:
-        """CAR maps of every class, (B, num_classes, h, w), in [0, 1]."""
+    def car_maps(self, feat: torch.Tensor, norm: str = 'minmax'
+                 ) -> torch.Tensor:
+        """CAR maps of every class, (B, num_classes, h, w), in [0, 1].
+
+        Args:
+            feat (Tensor): F' of shape (B, num_classes * k, h, w).
+            norm (str): ``'minmax'`` (Eq. 4, per image) or ``'posterior'``
+                (per-location softmax over the classes; the maps of one
+                location sum to 1). Defaults to ``'minmax'``.
+        """
+        if norm not in MAP_NORMS:
+            raise ValueError(f'map norm must be one of {MAP_NORMS}, got '
+                             f'{norm!r}')
         f = self._split(feat).float()
+        if norm == 'posterior':
+            return f.mean(dim=2).softmax(dim=1)
         weights = f.mean(dim=(-2, -1), keepdim=True)  # GAP per channel
         maps = F.relu((weights * f).sum(dim=2))
         return minmax_normalize(maps)
