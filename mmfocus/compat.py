@@ -40,6 +40,7 @@ import importlib.util
 import os
 import sys
 import types
+from mmfocus.utils.checkpoint import load_checkpoint_file
 
 _APPLIED = False
 
@@ -156,7 +157,6 @@ def _route_mmengine_local_loads() -> None:
 
     def load_from_local(filename, map_location):
         """mmengine's local loader, through mmfocus' safe, clear one."""
-        from mmfocus.utils.checkpoint import load_checkpoint_file
         return load_checkpoint_file(os.path.expanduser(filename),
                                     map_location=map_location)
 

@@ -76,5 +76,12 @@ VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS,
 VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS,
                        locations=['mmfocus.visualization'])
 
+# Map sources (target / comparison maps): one class per source. The
+# comparison sources live in mmfocus.maps, the model-driven ones beside the
+# inference API that runs the model (mmfocus.apis.map_sources).
+MAP_SOURCES = Registry(
+    'map source', locations=['mmfocus.maps.sources',
+                             'mmfocus.apis.map_sources'])
+
 # Face detector backends (dlib HOG, RetinaFace from a local weight file, ...).
 FACE_DETECTORS = Registry('face detector', locations=['mmfocus.faces'])

@@ -29,8 +29,9 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmfocus.maps.generate import (MODEL_SOURCES, SOURCES,  # noqa: E402
-                                   generate_maps)
+from mmfocus.maps.generate import generate_maps  # noqa: E402
+from mmfocus.maps.sources import map_source_names  # noqa: E402
+from mmfocus.utils.device import default_device  # noqa: E402
 from mmfocus.utils.cli import (add_launcher_args, cli_main,  # noqa: E402
                                export_local_rank)
 
@@ -43,7 +44,7 @@ def parse_args(argv=None):
                    'scorecam, attention)')
     p.add_argument('checkpoint', nargs='?', default=None,
                    help='model checkpoint (model sources)')
-    p.add_argument('--source', choices=SOURCES,
+    p.add_argument('--source', choices=map_source_names(),
                    help='map source (default: focus when a config is given)')
     p.add_argument('--ann', '--dataset', dest='ann', required=True,
                    help='input annotation (a path, or relative to '
@@ -125,34 +126,25 @@ def init_distributed(launcher: str) -> bool:
     return True
 
 
-def _device(requested):
-    import torch
-    local = int(os.environ.get('LOCAL_RANK', 0))
-    if requested is None:
-        return f'cuda:{local}' if torch.cuda.is_available() else 'cpu'
-    if requested == 'cuda':
-        return f'cuda:{local}'
-    return requested
-
-
 def main(argv=None):
     args = parse_args(argv)
     model = None
-    if args.source in MODEL_SOURCES:
+    model_sources = map_source_names(needs_model=True)
+    if args.source in model_sources:
         if not args.config or not args.checkpoint:
             raise ValueError(f'--source {args.source} needs a config and a '
                              'checkpoint (<config> <checkpoint>, or --config '
                              'and --checkpoint)')
     elif args.config or args.checkpoint:
         raise ValueError(f'a config/checkpoint is for the model sources '
-                         f'({", ".join(MODEL_SOURCES)}), not {args.source}')
+                         f'({", ".join(model_sources)}), not {args.source}')
     export_local_rank(args)
     started = init_distributed(args.launcher)
     try:
-        if args.source in MODEL_SOURCES:
+        if args.source in model_sources:
             from mmfocus.apis.inference import init_model
             model = init_model(args.config, args.checkpoint,
-                               device=_device(args.device),
+                               device=default_device(args.device),
                                cfg_options=args.cfg_options)
         return generate_maps(args.ann, args.data_root, args.source,
                              args.out_dir, out_ann=args.out_ann, model=model,

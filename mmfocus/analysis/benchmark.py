@@ -50,6 +50,8 @@ from mmengine.model import BaseModel
 from torch import nn
 
 from mmfocus.models.data_preprocessors import FoCusDataPreprocessor
+from mmfocus.datasets.paired import flatten_samples
+from mmfocus.registry import DATASETS
 
 __all__ = [
     'TRAIN_TARGET', 'INFER_TARGET', 'GPU_TRAIN_AIM', 'GPU_INFER_AIM',
@@ -842,7 +844,6 @@ def _flat_pseudo_collate(batch):
     (the ``[real, fake]`` pairs of ``paired_self_blend``)."""
     from mmengine.dataset import pseudo_collate
 
-    from mmfocus.datasets.paired import flatten_samples
     return pseudo_collate(flatten_samples(batch))
 
 
@@ -898,7 +899,6 @@ def benchmark_data_pipeline(dataset_cfg: dict,
     from mmengine.dataset import pseudo_collate
     from torch.utils.data import DataLoader
 
-    from mmfocus.registry import DATASETS
     if samples < 1:
         return dict(status='skipped', reason='--data-samples 0')
     if workers < 0:

@@ -21,6 +21,13 @@ from mmengine.config import Config, ConfigDict
 from mmengine.dataset import pseudo_collate
 from mmpretrain.structures import DataSample
 
+from mmfocus.utils.io import imread_checked
+from mmfocus.apis.runner import load_config
+from mmfocus.registry import MODELS, TRANSFORMS
+from mmfocus.utils import register_all_modules
+from mmfocus.utils.checkpoint import check_state_dict, load_state_dict_file
+from mmfocus.utils.config import merge_cfg_options
+
 ImageLike = Union[str, np.ndarray]
 
 # The loading steps of a test pipeline: inference gets decoded crops.
@@ -125,7 +132,6 @@ def read_image(path: str,
         ImageTooLargeError: the image is larger than ``max_side``.
         ValueError: the file is empty, not an image, or corrupt.
     """
-    from mmfocus.utils.io import imread_checked
     if not osp.isfile(path):
         raise FileNotFoundError(f'image not found: {path}')
     if osp.getsize(path) == 0:
@@ -181,9 +187,6 @@ def is_grey_image(img: np.ndarray, tol: float = 2.0) -> bool:
 
 def _as_config(config: Union[str, Config, dict],
                cfg_options: Optional[Union[dict, Sequence[str]]]) -> Config:
-    from mmfocus.apis.runner import load_config
-    from mmfocus.utils import register_all_modules
-    from mmfocus.utils.config import merge_cfg_options
     if isinstance(config, str):
         if isinstance(cfg_options, dict):
             cfg = load_config(config)
@@ -230,8 +233,6 @@ def init_model(config: Union[str, Config],
         FileNotFoundError: the config or checkpoint does not exist.
         RuntimeError: the checkpoint does not match the model.
     """
-    from mmfocus.registry import MODELS
-    from mmfocus.utils.checkpoint import check_state_dict, load_state_dict_file
     cfg = _as_config(config, cfg_options)
     if 'model' not in cfg:
         raise KeyError('the config has no "model" section')
@@ -288,7 +289,6 @@ def build_inference_pipeline(model: torch.nn.Module):
     """
     from mmcv.transforms import Compose
 
-    from mmfocus.registry import TRANSFORMS
     h, w = model_input_size(model)
     cfg = getattr(model, 'cfg', None)
     steps = None

@@ -4,6 +4,13 @@ import os.path as osp
 from typing import List, Optional, Sequence
 
 from mmengine.config import Config, DictAction
+from mmfocus.compat import setup_cpu_distributed
+from mmfocus.engine.runner import MMFocusRunner
+from mmfocus.utils import register_all_modules
+from mmfocus.utils.checkpoint import check_state_dict, load_state_dict_file
+from mmfocus.utils.config import (check_config_types, merge_cfg_options,
+                                  read_config_file)
+from mmfocus.utils.resume import find_resume_checkpoint
 
 
 def load_config(path: str, cfg_options: Optional[Sequence[str]] = None,
@@ -20,10 +27,6 @@ def load_config(path: str, cfg_options: Optional[Sequence[str]] = None,
             (naming the key, see
             :func:`mmfocus.utils.config.check_config_types`).
     """
-    from mmfocus.compat import setup_cpu_distributed
-    from mmfocus.utils import register_all_modules
-    from mmfocus.utils.config import (check_config_types, merge_cfg_options,
-                                      read_config_file)
     if not osp.isfile(path):
         raise FileNotFoundError(f'config not found: {path}')
     register_all_modules(init_default_scope=False)
@@ -60,7 +63,6 @@ def resolve_resume(cfg: Config) -> List[str]:
     Raises:
         RuntimeError: the work dir holds checkpoints, none of them complete.
     """
-    from mmfocus.utils.resume import find_resume_checkpoint
     if not cfg.get('resume') or cfg.get('load_from') is not None:
         return []
     hook = dict((cfg.get('default_hooks') or {}).get('checkpoint') or {})
@@ -95,7 +97,6 @@ def build_runner(cfg: Config, strict_checkpoint: Optional[str] = None):
     """
     from mmengine.registry import RUNNERS
 
-    from mmfocus.engine.runner import MMFocusRunner
     warnings = resolve_resume(cfg)
     if 'runner_type' in cfg:
         runner = RUNNERS.build(cfg)
@@ -106,8 +107,6 @@ def build_runner(cfg: Config, strict_checkpoint: Optional[str] = None):
     if strict_checkpoint is not None:
         from mmengine.model import is_model_wrapper
 
-        from mmfocus.utils.checkpoint import (check_state_dict,
-                                              load_state_dict_file)
         model = runner.model.module if is_model_wrapper(runner.model) \
             else runner.model
         check_state_dict(model, load_state_dict_file(strict_checkpoint),

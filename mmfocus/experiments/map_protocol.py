@@ -32,7 +32,19 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
+from mmfocus.maps.generate import generate_maps
+from mmfocus.maps.sources import map_source_class, map_source_names
+from mmfocus.utils.device import default_device
+from mmfocus.utils.io import atomic_write, atomic_write_json, imread_checked
 from .tables import finite_or_none, map_quality_markdown, results_markdown
+from mmfocus.apis.inference import (image_size_from_header, inference_model,
+                                    init_model)
+from mmfocus.apis.runner import build_runner, load_config
+from mmfocus.compat import setup_cpu_distributed
+from mmfocus.datasets.transforms import LoadManipulationMask
+from mmfocus.evaluation import functional as Fn
+from mmfocus.evaluation.metrics import MapQualityMetric
+from mmfocus.utils.config import merge_cfg_options
 
 CROSS_DATASETS = ('CDF', 'WDF', 'DFDC', 'DFDCp')
 # hooks that cost time and add nothing to a protocol run
@@ -60,7 +72,6 @@ def load_protocol_spec(path: str,
     """
     from mmengine.config import DictAction
 
-    from mmfocus.utils.config import merge_cfg_options
     if not osp.isfile(path):
         raise FileNotFoundError(f'protocol spec not found: {path}')
     spec = Config.fromfile(path)
@@ -75,7 +86,7 @@ def load_protocol_spec(path: str,
 
 def check_spec(spec: Config, path: str = '<spec>') -> None:
     """Check the keys of a protocol spec; raise naming ``path``."""
-    from mmfocus.maps.generate import SOURCES
+    known = map_source_names()
     for key in ('work_dir', 'data_root', 'train_ann', 'sources',
                 'in_dataset'):
         if spec.get(key) is None:
@@ -101,11 +112,11 @@ def check_spec(spec: Config, path: str = '<spec>') -> None:
                 f'{path}: sources[{i}] ({s["name"]}): "maps" must be None '
                 '(no map), "annotation" (the annotation\'s own mask_path) or '
                 'dict(source=..., [config=..., checkpoint=...])')
-        if maps['source'] not in SOURCES:
+        if maps['source'] not in known:
             raise ValueError(
                 f'{path}: source {s["name"]!r}: map source '
-                f'{maps["source"]!r} is not one of mmfocus.maps.generate.'
-                f'SOURCES ({", ".join(SOURCES)})')
+                f'{maps["source"]!r} is not a registered map source '
+                f'(MAP_SOURCES: {", ".join(known)})')
     cross = spec.get('cross_datasets') or []
     for i, c in enumerate(cross):
         if not isinstance(c, dict) or not c.get('name'):
@@ -222,7 +233,7 @@ class MapProtocol:
         self.progress = progress
         self._log = log
         self._init_dist()
-        self.device = device or self._default_device()
+        self.device = device or default_device()
 
     # ------------------------------------------------------------ helpers
     def _init_dist(self) -> None:
@@ -232,15 +243,8 @@ class MapProtocol:
             if torch.cuda.is_available():
                 init_dist(self.launcher)
             else:  # gloo on CPU, as tools/train.py does
-                from mmfocus.compat import setup_cpu_distributed
                 setup_cpu_distributed(Config(), self.launcher)
         self.rank = get_rank()
-
-    def _default_device(self) -> str:
-        import torch
-        if torch.cuda.is_available():
-            return f'cuda:{torch.cuda.current_device()}'
-        return 'cpu'
 
     def log(self, msg: str) -> None:
         if self.rank == 0:
@@ -292,13 +296,11 @@ class MapProtocol:
 
     # --------------------------------------------------------------- maps
     def _map_model(self, maps: dict):
-        from mmfocus.maps.generate import COMPARISON_SOURCES
-        if maps['source'] in COMPARISON_SOURCES:
+        if not map_source_class(maps['source']).needs_model:
             return None
         if not maps.get('config') or not maps.get('checkpoint'):
             raise ValueError(f'map source {maps["source"]!r} needs "config" '
                              'and "checkpoint" in the spec')
-        from mmfocus.apis.inference import init_model
         return init_model(maps['config'], maps['checkpoint'],
                           device=self.device,
                           cfg_options=maps.get('cfg_options'))
@@ -307,13 +309,11 @@ class MapProtocol:
                   split: str, all_frames: bool = False) -> Optional[str]:
         """Maps of one source for one annotation; returns the written
         annotation (existing output: skipped)."""
-        from mmfocus.maps.generate import COMPARISON_SOURCES, generate_maps
-        from mmfocus.utils.io import atomic_write_json
         maps = src['maps']
         out_dir = self.path('maps', split, src['name'])
         stem = osp.splitext(osp.basename(ann_file))[0]
         out_ann = osp.join(out_dir, f'{stem}_maps-{maps["source"]}.json')
-        if all_frames and maps['source'] in COMPARISON_SOURCES:
+        if all_frames and map_source_class(maps['source']).needs_twin:
             all_frames = False  # a real frame vs itself: zero, no file
         if self._rank0(osp.isfile(out_ann)):
             self.log(f'{src["name"]}: {split} maps already there ({out_ann})')
@@ -363,7 +363,6 @@ class MapProtocol:
 
     # ------------------------------------------------------------- models
     def _load_cfg(self, src: dict, work_dir: str, test: bool) -> Config:
-        from mmfocus.apis.runner import load_config
         opts = self._train_opts()
         cfg_options = list(opts.get('cfg_options') or []) + list(
             src.get('cfg_options') or [])
@@ -404,7 +403,6 @@ class MapProtocol:
     def train(self, src: dict) -> str:
         """Train (or resume, or skip) the model of one source; return its
         final checkpoint."""
-        from mmfocus.apis.runner import build_runner
         work = self.path('train', src['name'])
         cfg = self._load_cfg(src, work, test=False)
         max_iters = cfg.train_cfg.max_iters
@@ -459,8 +457,6 @@ class MapProtocol:
 
     def test(self, src: dict, ckpt: str, tset: dict) -> dict:
         """Test one checkpoint on one test set (cached)."""
-        from mmfocus.apis.runner import build_runner
-        from mmfocus.utils.io import atomic_write_json
         out = self.path('test', src['name'], f'{tset["name"]}.json')
         done = self._rank0(_json(out))
         stamp = dict(checkpoint=osp.abspath(ckpt),
@@ -495,7 +491,6 @@ class MapProtocol:
         return ann['data_list'], data_root, ann_file
 
     def _metric(self, priors: bool):
-        from mmfocus.evaluation.metrics import MapQualityMetric
         mq = dict(self.spec.get('map_quality') or {})
         region_ann = mq.get('region_prior_ann')
         return MapQualityMetric(
@@ -511,8 +506,6 @@ class MapProtocol:
         """Sample dicts for MapQualityMetric: each frame's map (read from
         ``map_of(entry)``, zeros when None) and true mask, read by
         :class:`~mmfocus.datasets.transforms.LoadManipulationMask`."""
-        from mmfocus.apis.inference import image_size_from_header
-        from mmfocus.datasets.transforms import LoadManipulationMask
         load = LoadManipulationMask()
 
         def join(p):
@@ -544,7 +537,6 @@ class MapProtocol:
     def map_quality(self, src: dict) -> Optional[dict]:
         """Map quality of one source's maps on the test split (cached);
         None for a source without maps."""
-        from mmfocus.utils.io import atomic_write_json
         maps = src.get('maps')
         if maps is None:
             return None
@@ -602,9 +594,6 @@ class MapProtocol:
         import cv2
         import numpy as np
 
-        from mmfocus.apis.inference import inference_model, init_model
-        from mmfocus.evaluation import functional as Fn
-        from mmfocus.utils.io import atomic_write_json, imread_checked
         fc = self.spec.get('faithfulness')
         if not fc or src.get('maps') is None:
             return None
@@ -660,7 +649,6 @@ class MapProtocol:
     def prior_quality(self) -> Dict[str, dict]:
         """The position-prior baselines on the test split's masks
         (cached in ``map_quality/priors.json``)."""
-        from mmfocus.utils.io import atomic_write_json
         cache = self.path('map_quality', 'priors.json')
         entries, data_root, ann_file = self._quality_entries()
         done = _json(cache)
@@ -780,7 +768,6 @@ class MapProtocol:
 
     def write_tables(self) -> Dict[str, str]:
         """Write results.{md,json} and map_quality.{md,json} atomically."""
-        from mmfocus.utils.io import atomic_write, atomic_write_json
         results = self.collect_results()
         quality = self.collect_map_quality()
         paths = dict(results_md=self.path('results.md'),

@@ -29,6 +29,7 @@ from typing import Dict, List, Optional
 import cv2
 import numpy as np
 
+from mmfocus.datasets.annotation import dump_annotation
 from mmfocus.utils.io import imread_checked
 from .align import crop_face
 from .detectors import DEFAULT_DETECTOR as _BASE_DETECTOR
@@ -154,13 +155,6 @@ def _png(img: np.ndarray) -> bytes:
     if not ok:  # pragma: no cover
         raise ValueError('cv2 could not encode a PNG')
     return buf.tobytes()
-
-
-def _dump_ann(metainfo: dict, data_list: List[dict]) -> str:
-    """BaseDataset json with one data entry per line (diff-friendly)."""
-    entries = ',\n'.join('  ' + json.dumps(e) for e in data_list)
-    return (f'{{"metainfo": {json.dumps(metainfo)},\n"data_list": [\n'
-            f'{entries}\n]}}\n')
 
 
 def _face_rng(seed: int, name: str) -> np.random.Generator:
@@ -338,7 +332,7 @@ def build_demo_dataset(src: str = 'demo/faces',
             size=size, margin=margin, seed=seed)
         for split in SPLITS:
             with open(osp.join(tmp, f'{split}.json'), 'w') as f:
-                f.write(_dump_ann(dict(METAINFO, split=split), lists[split]))
+                f.write(dump_annotation(dict(METAINFO, split=split), lists[split]))
         with open(osp.join(tmp, 'summary.json'), 'w') as f:
             json.dump(summary, f, indent=1)
             f.write('\n')

@@ -1,6 +1,7 @@
 # Copyright (c) mmfocus contributors.
-"""Model-based baseline maps: GradCAM and ScoreCAM of a ViT detector (Table
-VI, "on a trained ViT-S"), and the -CARP FoCus class-token attention.
+"""GradCAM and ScoreCAM of a ViT detector (Table VI, "on a trained ViT-S")
+on a preprocessed batch; the crop-level map sources that run them (and the
+FoCus / -CARP attention maps) are in :mod:`mmfocus.apis.map_sources`.
 
 GradCAM and ScoreCAM come from the maintained ``pytorch_grad_cam`` library
 (PyPI ``grad-cam``). A ViT's tokens are turned into a feature map for it by
@@ -20,11 +21,11 @@ logits in ``mode='tensor'``: ``configs/vit/*.py`` (mmpretrain's
 
 Example:
     >>> from mmfocus.apis import init_model
-    >>> from mmfocus.maps.cam import cam_maps
+    >>> from mmfocus.apis.map_sources import cam_maps
     >>> model = init_model('configs/vit/vit-demo_demo-sbi.py', 'vit.pth')
     >>> [m] = cam_maps(model, [face_bgr_uint8], method='gradcam')
     >>> m.shape  # the model input size, values in [0, 1]
-    (112, 112)
+    (64, 64)
 """
 import contextlib
 import io
@@ -79,7 +80,7 @@ class ClassifierLogits(nn.Module):
         return out
 
 
-def _vit_backbone(model: nn.Module) -> nn.Module:
+def vit_backbone(model: nn.Module) -> nn.Module:
     bb = getattr(model, 'backbone', None)
     if bb is None or not hasattr(bb, 'blocks') or not hasattr(
             bb, 'grid_size'):
@@ -101,7 +102,7 @@ def vit_target_layer(model: nn.Module,
             block's ``norm1``.
     """
     if target_layer is None:
-        return _vit_backbone(model).blocks[-1].norm1
+        return vit_backbone(model).blocks[-1].norm1
     try:
         return model.get_submodule(target_layer)
     except AttributeError:
@@ -109,47 +110,22 @@ def vit_target_layer(model: nn.Module,
                          ) from None
 
 
-def preprocess(model: nn.Module, imgs: Sequence[np.ndarray]) -> torch.Tensor:
-    """BGR uint8 crops -> the normalised ``(B, 3, H, W)`` batch the model
-    takes (the config's test pipeline without loading, then the model's
-    data preprocessor), on the model's device."""
-    from mmengine.dataset import pseudo_collate
-
-    from mmfocus.apis.inference import build_inference_pipeline
-    pipeline = getattr(model, '_mmfocus_infer_pipeline', None)
-    if pipeline is None:
-        pipeline = build_inference_pipeline(model)
-        model._mmfocus_infer_pipeline = pipeline
-    items = [pipeline(dict(img=img, img_shape=img.shape[:2],
-                           ori_shape=img.shape[:2], sample_idx=i))
-             for i, img in enumerate(imgs)]
-    with torch.no_grad():
-        data = model.data_preprocessor(pseudo_collate(items), False)
-    inputs = data['inputs']
-    if not isinstance(inputs, torch.Tensor):
-        raise TypeError(f'{type(model).__name__}\'s data preprocessor gives '
-                        f'{type(inputs).__name__} inputs; GradCAM / ScoreCAM '
-                        'need one (B, 3, H, W) tensor')
-    return inputs
-
-
-def cam_maps(model: nn.Module,
-             imgs: Sequence[np.ndarray],
-             method: str = 'gradcam',
-             target_class: int = FAKE_CLASS,
-             target_layer: Optional[str] = None,
-             batch_size: int = 16,
-             score_batch_size: int = 64) -> List[np.ndarray]:
-    """GradCAM / ScoreCAM maps of ``imgs`` for ``target_class``.
+def cam_batch(model: nn.Module,
+              inputs: torch.Tensor,
+              method: str = 'gradcam',
+              target_class: int = FAKE_CLASS,
+              target_layer: Optional[str] = None,
+              score_batch_size: int = 64) -> List[np.ndarray]:
+    """GradCAM / ScoreCAM maps of a preprocessed batch for ``target_class``.
 
     Args:
-        model (nn.Module): A ViT classifier from
-            :func:`mmfocus.apis.init_model` (``configs/vit/``).
-        imgs (Sequence[np.ndarray]): BGR uint8 face crops.
+        model (nn.Module): A ViT classifier (``configs/vit/``).
+        inputs (Tensor): ``(B, 3, H, W)`` as the model's data preprocessor
+            gives it (:func:`mmfocus.apis.map_sources.preprocess` makes it
+            from BGR crops).
         method (str): ``'gradcam'`` or ``'scorecam'``.
         target_class (int): Class explained. Defaults to 1 (fake).
         target_layer (str, optional): See :func:`vit_target_layer`.
-        batch_size (int): Crops per pass. Defaults to 16.
         score_batch_size (int): ScoreCAM's masked images per forward pass.
             Defaults to 64.
 
@@ -163,73 +139,25 @@ def cam_maps(model: nn.Module,
     if method not in CAM_METHODS:
         raise ValueError(f'method must be one of {CAM_METHODS}, got '
                          f'{method!r}')
-    if batch_size < 1 or score_batch_size < 1:
+    if score_batch_size < 1:
         raise ValueError('batch sizes must be >= 1')
     layer = vit_target_layer(model, target_layer)
-    transform = vit_reshape_transform(_vit_backbone(model).grid_size)
+    transform = vit_reshape_transform(vit_backbone(model).grid_size)
     cls = GradCAM if method == 'gradcam' else ScoreCAM
     was_training = model.training
     cam = cls(ClassifierLogits(model), [layer], reshape_transform=transform)
     cam.batch_size = score_batch_size  # ScoreCAM's masked-input batches
-    out: List[np.ndarray] = []
     try:
-        for start in range(0, len(imgs), batch_size):
-            x = preprocess(model, imgs[start:start + batch_size])
-            targets = [ClassifierOutputTarget(target_class)] * len(x)
-            if method == 'scorecam':
-                # ScoreCAM draws a tqdm bar per image; keep the log clean.
-                with contextlib.redirect_stderr(io.StringIO()):
-                    maps = cam(input_tensor=x, targets=targets)
-            else:
-                maps = cam(input_tensor=x, targets=targets)
-            out.extend(np.clip(np.nan_to_num(m), 0., 1.).astype(np.float32)
-                       for m in maps)
+        targets = [ClassifierOutputTarget(target_class)] * len(inputs)
+        if method == 'scorecam':
+            # ScoreCAM draws a tqdm bar per image; keep the log clean.
+            with contextlib.redirect_stderr(io.StringIO()):
+                maps = cam(input_tensor=inputs, targets=targets)
+        else:
+            maps = cam(input_tensor=inputs, targets=targets)
+        return [np.clip(np.nan_to_num(m), 0., 1.).astype(np.float32)
+                for m in maps]
     finally:
         cam.activations_and_grads.release()
         model.zero_grad(set_to_none=True)
         model.train(was_training)
-    return out
-
-
-def pred_maps(model: nn.Module, imgs: Sequence[np.ndarray],
-              batch_size: int = 16) -> List[np.ndarray]:
-    """``pred_map`` of a FoCus model for each crop (model input size),
-    through :func:`mmfocus.apis.inference_model`."""
-    from mmfocus.apis.inference import inference_model
-    out = []
-    for ds in inference_model(model, list(imgs), batch_size=batch_size):
-        m = ds.pred_map
-        m = m.numpy() if hasattr(m, 'numpy') else np.asarray(m)
-        out.append(np.asarray(m, np.float32).squeeze())
-    return out
-
-
-def check_attention_model(model: nn.Module) -> None:
-    """Raise ValueError unless ``model`` is the -CARP FoCus."""
-    if getattr(model, 'map_source', None) != 'attention':
-        raise ValueError(
-            'source "attention" needs the -CARP FoCus (map_source='
-            "'attention', e.g. configs/focus/vit-s_ffpp-lq_no-carp.py); got "
-            f'{type(model).__name__} with map_source='
-            f'{getattr(model, "map_source", None)!r}')
-
-
-def attention_maps(model: nn.Module, imgs: Sequence[np.ndarray],
-                   batch_size: int = 16) -> List[np.ndarray]:
-    """The -CARP FoCus map (Table VI): each branch's last-block class-token
-    self-attention over the patches, mean over heads, min-max normalised
-    per image on the token grid, fused across branches like the CAR maps
-    (Eq. 5), upsampled bilinearly to the model input.
-
-    It is the ``pred_map`` of a FoCus built with
-    ``map_source='attention'`` (``configs/focus/vit-s_ffpp-lq_no-carp.py``);
-    any other model is refused.
-
-    Returns:
-        list[np.ndarray]: float32 ``(H, W)`` maps in [0, 1].
-
-    Raises:
-        ValueError: ``model`` is not a FoCus with ``map_source='attention'``.
-    """
-    check_attention_model(model)
-    return pred_maps(model, imgs, batch_size)

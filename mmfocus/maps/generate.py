@@ -7,7 +7,8 @@ One 8-bit PNG per fake frame (``round(map * 255)``) under
 ``mask_path`` is null, which ``LoadManipulationMask`` reads as the all-zero
 target the paper uses for real faces.
 
-Sources:
+Sources: the classes registered in ``MAP_SOURCES``
+(:mod:`mmfocus.maps.sources`, :mod:`mmfocus.apis.map_sources`):
 
 - ``focus``: the fused FoCus map (``pred_map`` of
   :func:`mmfocus.apis.inference_model`), resized bilinearly from the model
@@ -17,7 +18,7 @@ Sources:
 - ``pixdiff-thr0.1``: the same, thresholded at 0.1;
 - ``gradcam`` / ``scorecam``: GradCAM / ScoreCAM (``pytorch_grad_cam``) of
   the "fake" logit of a ViT detector (``configs/vit/``), on the last block's
-  tokens (:mod:`mmfocus.maps.cam`);
+  tokens (:mod:`mmfocus.maps.cam`, :mod:`mmfocus.apis.map_sources`);
 - ``attention``: the -CARP FoCus map (``configs/focus/*_no-carp.py``): the
   last block's class-token self-attention, mean over heads.
 
@@ -46,13 +47,13 @@ from typing import Callable, Dict, List, Optional, Sequence
 import cv2
 import numpy as np
 
-from .comparison import pixel_diff_map, ssim_map
+from mmengine.dist import all_gather_object, barrier, get_dist_info
+from tqdm import tqdm
 
-SOURCES = ('focus', 'ssim', 'pixdiff', 'pixdiff-thr0.1', 'gradcam',
-           'scorecam', 'attention')
-COMPARISON_SOURCES = ('ssim', 'pixdiff', 'pixdiff-thr0.1')
-# Sources computed by a model (``model=`` / ``<config> <checkpoint>``).
-MODEL_SOURCES = ('focus', 'gradcam', 'scorecam', 'attention')
+from mmfocus.datasets.annotation import load_annotation
+from mmfocus.utils.io import (atomic_save_image, atomic_write_json,
+                              imread_checked)
+from .sources import build_map_source, map_source_class, map_source_names
 
 
 def comparison_map(source: str, fake: np.ndarray,
@@ -60,20 +61,17 @@ def comparison_map(source: str, fake: np.ndarray,
     """A comparison map of ``fake`` against its real twin ``real``.
 
     Args:
-        source (str): ``'ssim'``, ``'pixdiff'`` or ``'pixdiff-thr0.1'``.
+        source (str): A source that needs the twin (``'ssim'``,
+            ``'pixdiff'``, ``'pixdiff-thr0.1'``, ...).
         fake, real (np.ndarray): uint8 images of the same shape.
 
     Returns:
         np.ndarray: float32 ``HxW`` in [0, 1].
     """
-    if source == 'ssim':
-        return ssim_map(fake, real)
-    if source == 'pixdiff':
-        return pixel_diff_map(fake, real)
-    if source == 'pixdiff-thr0.1':
-        return pixel_diff_map(fake, real, thr=0.1)
-    raise ValueError(f'not a comparison map source: {source!r} (one of '
-                     f'{", ".join(COMPARISON_SOURCES)})')
+    if not map_source_class(source).needs_twin:
+        raise ValueError(f'not a comparison map source: {source!r} (one of '
+                         f'{", ".join(map_source_names(needs_twin=True))})')
+    return build_map_source(source).compute([fake], twins=[real])[0]
 
 
 def map_to_uint8(m: np.ndarray) -> np.ndarray:
@@ -107,28 +105,7 @@ def _resolve_ann(ann_file: str, data_root: str) -> str:
     raise FileNotFoundError(f'annotation file not found: {ann_file}')
 
 
-def load_annotation(path: str) -> dict:
-    """Read an mmengine-format face-forgery annotation (``data_list``
-    entries with ``img_path`` and a 0/1 ``gt_label``), with clear errors
-    naming the file."""
-    from mmfocus.utils.io import load_json
-    ann = load_json(path, 'annotation file')
-    if not isinstance(ann, dict) or not isinstance(ann.get('data_list'),
-                                                   list):
-        raise ValueError(f'{path}: expected {{"metainfo": ..., "data_list": '
-                         '[...]}} (mmengine BaseDataset format)')
-    for i, entry in enumerate(ann['data_list']):
-        for key in ('img_path', 'gt_label'):
-            if not isinstance(entry, dict) or key not in entry:
-                raise KeyError(f'{path}: data_list[{i}] has no "{key}"')
-        if int(entry['gt_label']) not in (0, 1):
-            raise ValueError(f'{path}: data_list[{i}] gt_label must be 0 or '
-                             f'1, got {entry["gt_label"]}')
-    return ann
-
-
 def _read(path: str) -> np.ndarray:
-    from mmfocus.utils.io import imread_checked
     return imread_checked(path, cv2.IMREAD_COLOR)
 
 
@@ -148,9 +125,25 @@ def _rel_to_root(path: str, data_root: str) -> str:
     return rel.replace(osp.sep, '/')
 
 
+def _twin(entry: dict, fake: np.ndarray, data_root: str,
+          resized: List[str]) -> np.ndarray:
+    """The real twin of a fake frame, resized to it (with a warning) where
+    the sizes differ."""
+    real = _read(osp.join(data_root, entry['pair_path']))
+    if real.shape != fake.shape:
+        warnings.warn(
+            f'{entry["pair_path"]} ({real.shape[1]}x{real.shape[0]}) '
+            f'differs in size from {entry["img_path"]} '
+            f'({fake.shape[1]}x{fake.shape[0]}); resized bilinearly')
+        resized.append(entry['img_path'])
+        real = cv2.resize(real, (fake.shape[1], fake.shape[0]),
+                          interpolation=cv2.INTER_LINEAR)
+    return real
+
+
 def generate_maps(ann_file: str,
                   data_root: str,
-                  source: str,
+                  source,
                   out_dir: str,
                   out_ann: Optional[str] = None,
                   model=None,
@@ -177,12 +170,14 @@ def generate_maps(ann_file: str,
         ann_file (str): Input annotation (a path, or relative to
             ``data_root``).
         data_root (str): Root of the annotation's relative paths.
-        source (str): One of :data:`SOURCES`.
+        source (str | dict): A registered map source
+            (:func:`~mmfocus.maps.sources.map_source_names`), or its config
+            ``dict(type=name, **options)``.
         out_dir (str): Maps go to ``<out_dir>/<source>/<img_path>.png``.
         out_ann (str, optional): Output annotation. Defaults to
             :func:`default_out_ann`.
         model (nn.Module, optional): From :func:`mmfocus.apis.init_model`;
-            required for :data:`MODEL_SOURCES`: a FoCus for ``'focus'``, the
+            required by the model sources: a FoCus for ``'focus'``, the
             -CARP FoCus (``map_source='attention'``) for ``'attention'``, a
             ViT classifier (``configs/vit/``) for ``'gradcam'`` /
             ``'scorecam'``.
@@ -200,7 +195,8 @@ def generate_maps(ann_file: str,
         target_layer (str, optional): ``'gradcam'`` / ``'scorecam'``: the
             module whose tokens are explained, e.g.
             ``'backbone.blocks.11.norm1'``. Defaults to None (the last
-            block's ``norm1``).
+            block's ``norm1``). Same as ``source=dict(type='gradcam',
+            target_layer=...)``.
         score_batch_size (int): ``'scorecam'``: masked images per forward
             pass. Defaults to 64.
 
@@ -217,17 +213,15 @@ def generate_maps(ann_file: str,
         ValueError: unknown source, no (or the wrong) model for a model
             source, a bad entry.
     """
-    from mmengine.dist import get_dist_info
-
-    from mmfocus.utils.io import atomic_save_image, atomic_write_json
-    if source not in SOURCES:
-        raise ValueError(f'unknown map source {source!r}; one of '
-                         f'{", ".join(SOURCES)}')
-    if source in MODEL_SOURCES:
-        if model is None:
-            raise ValueError(f'source "{source}" needs a model (--config and '
-                             '--checkpoint)')
-        _check_model(source, model)
+    options = {}  # the CAM options, given only where set
+    if target_layer is not None:
+        options['target_layer'] = target_layer
+    if score_batch_size != 64:
+        options['score_batch_size'] = score_batch_size
+    src = build_map_source(source, **options)
+    source = src.name
+    if src.needs_model:
+        src.check_model(model)
     if batch_size < 1:
         raise ValueError(f'batch_size must be >= 1, got {batch_size}')
     rank, world_size = get_dist_info()
@@ -253,7 +247,7 @@ def generate_maps(ann_file: str,
         if int(e['gt_label']) == 0:
             n_real += 1
             continue
-        if source in COMPARISON_SOURCES and not e.get('pair_path'):
+        if src.needs_twin and not e.get('pair_path'):
             no_pair.append(e['img_path'])
             continue
         dst = map_file(out_dir, source, e['img_path'])
@@ -266,33 +260,21 @@ def generate_maps(ann_file: str,
         else:
             todo.append((i, e, dst))
 
-    from tqdm import tqdm
     resized: List[str] = []
     bar = tqdm(total=len(todo), desc=f'maps ({source})', unit='frame',
                disable=not progress or rank != 0)
     try:
-        step = batch_size if source in MODEL_SOURCES else 1
+        step = batch_size if src.needs_model else 1
         for start in range(0, len(todo), step):
             chunk = todo[start:start + step]
             imgs = [_read(osp.join(data_root, e['img_path']))
                     for _, e, _ in chunk]
-            if source in MODEL_SOURCES:
-                maps = model_maps(source, model, imgs, batch_size,
-                                  target_layer=target_layer,
-                                  score_batch_size=score_batch_size)
-            else:
-                (i, e, _), fake = chunk[0], imgs[0]
-                real = _read(osp.join(data_root, e['pair_path']))
-                if real.shape != fake.shape:
-                    warnings.warn(
-                        f'{e["pair_path"]} ({real.shape[1]}x{real.shape[0]}) '
-                        f'differs in size from {e["img_path"]} '
-                        f'({fake.shape[1]}x{fake.shape[0]}); resized '
-                        'bilinearly')
-                    resized.append(e['img_path'])
-                    real = cv2.resize(real, (fake.shape[1], fake.shape[0]),
-                                      interpolation=cv2.INTER_LINEAR)
-                maps = [comparison_map(source, fake, real)]
+            twins = None
+            if src.needs_twin:
+                twins = [_twin(e, fake, data_root, resized)
+                         for (_, e, _), fake in zip(chunk, imgs)]
+            maps = src.compute(imgs, twins=twins, model=model,
+                               batch_size=batch_size)
             for (i, _, dst), m in zip(chunk, maps):
                 atomic_save_image(dst, map_to_uint8(m))
             bar.update(len(chunk))
@@ -302,7 +284,6 @@ def generate_maps(ann_file: str,
     n_written = len(todo)
     by_rank = [n_written]
     if world_size > 1:
-        from mmengine.dist import all_gather_object, barrier
         barrier()  # every rank's maps are on disk
         parts = all_gather_object(
             dict(written=n_written, existing=n_existing, resized=resized))
@@ -342,7 +323,6 @@ def generate_maps(ann_file: str,
         atomic_write_json(report_path, summary, overwrite=True)
         _log_summary(summary, drop_unmapped, log)
     if world_size > 1:
-        from mmengine.dist import barrier
         barrier()  # the annotation exists when any rank returns
     return summary
 
@@ -365,51 +345,3 @@ def _log_summary(summary: dict, drop_unmapped: bool,
         log(f'{len(summary["pair_resized"])} real twin(s) resized to their '
             'fake frame')
     log(f'annotation: {summary["out_ann"]}; report: {summary["report"]}')
-
-
-def _check_model(source: str, model) -> None:
-    """Refuse a model that cannot give ``source`` (before any work)."""
-    from .cam import _vit_backbone, check_attention_model
-    if source in ('gradcam', 'scorecam'):
-        _vit_backbone(model)
-    elif source == 'attention':
-        check_attention_model(model)
-    elif not hasattr(model, 'manipulation_maps'):
-        raise ValueError(f'source "focus" needs a FoCus model, got '
-                         f'{type(model).__name__}')
-
-
-def model_maps(source: str, model, imgs: Sequence[np.ndarray],
-               batch_size: int = 16, **kwargs) -> List[np.ndarray]:
-    """Maps of a model source for BGR uint8 crops, each resized bilinearly
-    from the model input size to its crop's size.
-
-    Args:
-        source (str): One of :data:`MODEL_SOURCES`.
-        model (nn.Module): See :func:`generate_maps`.
-        imgs (Sequence[np.ndarray]): Face crops.
-        batch_size (int): Crops per forward pass. Defaults to 16.
-        **kwargs: ``target_layer``, ``score_batch_size`` for
-            :func:`mmfocus.maps.cam.cam_maps`.
-
-    Returns:
-        list[np.ndarray]: float32 ``(h, w)`` maps in [0, 1].
-    """
-    from .cam import attention_maps, cam_maps, pred_maps
-    if source == 'focus':
-        maps = pred_maps(model, imgs, batch_size)
-    elif source == 'attention':
-        maps = attention_maps(model, imgs, batch_size)
-    elif source in ('gradcam', 'scorecam'):
-        maps = cam_maps(model, imgs, method=source, batch_size=batch_size,
-                        **kwargs)
-    else:
-        raise ValueError(f'not a model map source: {source!r} (one of '
-                         f'{", ".join(MODEL_SOURCES)})')
-    out = []
-    for img, m in zip(imgs, maps):
-        h, w = img.shape[:2]
-        if m.shape != (h, w):
-            m = cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR)
-        out.append(np.clip(m, 0., 1.).astype(np.float32))
-    return out

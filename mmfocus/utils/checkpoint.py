@@ -106,6 +106,9 @@ def check_state_dict(model: torch.nn.Module, state: Dict[str, torch.Tensor],
     (``new_keys``: model entries the file may lack, which keep their
     initialisation)."""
     own = model.state_dict()
+    upgrade = getattr(model, 'upgrade_state_dict', None)
+    if callable(upgrade):  # keys of older versions, renamed when loading
+        state = upgrade(dict(state))
     missing = [k for k in own if k not in state and k not in set(new_keys)]
     unexpected = [k for k in state if k not in own]
     shapes = [f'{k}: {tuple(state[k].shape)} vs model {tuple(own[k].shape)}'

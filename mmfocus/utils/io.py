@@ -196,3 +196,12 @@ def load_json_lines(path: str) -> List[dict]:
                 raise ValueError(f'{path}:{n} is not a JSON object')
             records.append(rec)
     return records
+
+
+def sample_name(img_path: str, data_root: Optional[str] = None) -> str:
+    """A unique, flat file stem for a sample path (``real/x.png`` ->
+    ``real__x``): how the map hook names its dumps and the report finds
+    them."""
+    rel = osp.relpath(img_path, data_root) if data_root else img_path
+    rel = osp.splitext(rel)[0].replace('\\', '/').lstrip('./')
+    return rel.replace('/', '__')

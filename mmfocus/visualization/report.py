@@ -19,8 +19,10 @@ import cv2
 import numpy as np
 
 from mmfocus.utils.io import (atomic_open, imread_checked, load_json,
-                              load_json_lines)
+                              load_json_lines, sample_name)
 from mmfocus.visualization.overlay import overlay_map
+from mmfocus.evaluation import functional as Fn
+from mmfocus.evaluation.functional import video_level
 
 # --------------------------------------------------------------------------
 # figures
@@ -76,7 +78,6 @@ def roc_curves(scores: Sequence[float], labels: Sequence[int],
     """
     from sklearn.metrics import auc, roc_curve
 
-    from mmfocus.evaluation.functional import video_level
     scores = np.asarray(scores, dtype=np.float64)
     labels = np.asarray(labels, dtype=np.int64)
     levels = [('frame', scores, labels)]
@@ -336,7 +337,6 @@ def _thumb(img: np.ndarray, size: int) -> np.ndarray:
 
 def _flat(path: str) -> str:
     """``ManipulationMapHook``'s flat name of a path without a data root."""
-    from mmfocus.engine.hooks.map_hook import sample_name
     return sample_name(path)
 
 
@@ -422,7 +422,6 @@ def load_metrics(path: str) -> Dict[str, float]:
 
 def metrics_from_predictions(preds: List[dict]) -> Dict[str, float]:
     """Frame-level Acc/AUC/EER/AP (percent) from a predictions dump."""
-    from mmfocus.evaluation import functional as Fn
     labelled = [p for p in preds if p.get('gt_label') is not None]
     if not labelled:
         return {}

@@ -7,8 +7,10 @@ A map source is either
 - an annotation written by ``tools/generate_maps.py`` (each frame's
   ``mask_path`` points to an 8-bit PNG map; reals have none, i.e. the
   all-zero target): :class:`AnnotationMaps`; or
-- a trained FoCus run live through :func:`mmfocus.apis.inference_model`:
-  :class:`ModelMaps`.
+- any column object with a ``name`` and ``cells(entries, faces)``, e.g. a
+  trained FoCus run live (:class:`mmfocus.apis.figures.ModelMaps`; the
+  config-level :func:`mmfocus.apis.figures.map_sheet` builds them from
+  ``models={title: (config, checkpoint)}``).
 
 Each map is drawn as a heat-map with :func:`mmfocus.visualization.overlay_map`
 (``alpha=1``: the colour map alone; lower: over the face). Values are shown
@@ -20,7 +22,6 @@ Example:
     ...           maps={'SSIM': 'data/demo_faces/train_maps-ssim.json'},
     ...           num=6, with_real=True)
 """
-import copy
 import os.path as osp
 import warnings
 from dataclasses import dataclass
@@ -29,7 +30,9 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from mmfocus.maps.generate import load_annotation
+from mmfocus.datasets.annotation import load_annotation
+from mmfocus.utils.io import (atomic_save_image, atomic_write_json,
+                              imread_checked)
 from .overlay import overlay_map
 
 # How the face is resized to a tile (tests compare against cv2.resize).
@@ -79,7 +82,6 @@ def read_map(path: str, what: str = 'map') -> np.ndarray:
     Raises:
         FileNotFoundError: naming the file (and ``what`` it is).
     """
-    from mmfocus.utils.io import imread_checked
     if not osp.isfile(path):
         raise FileNotFoundError(f'{what} file not found: {path}')
     m = imread_checked(path, cv2.IMREAD_UNCHANGED)
@@ -139,47 +141,6 @@ class AnnotationMaps:
                 out.append((np.zeros(face.shape[:2], np.float32), ''))
             else:
                 out.append((None, 'no map'))
-        return out
-
-
-class ModelMaps:
-    """Maps computed live by a trained FoCus.
-
-    Args:
-        name (str): Column title.
-        config (str): Model config.
-        checkpoint (str): Checkpoint file.
-        device (str): Defaults to ``'cpu'``.
-        cfg_options (dict | list[str], optional): Config overrides.
-        field (str): ``'pred_map'`` (the fused map, as
-            ``tools/generate_maps.py`` writes) or ``'pred_map_fake'``
-            (Eq. 9). Defaults to ``'pred_map'``.
-        batch_size (int): Defaults to 16.
-    """
-
-    def __init__(self, name: str, config: str, checkpoint: str,
-                 device: str = 'cpu', cfg_options=None,
-                 field: str = 'pred_map', batch_size: int = 16) -> None:
-        from mmfocus.apis import init_model
-        if field not in ('pred_map', 'pred_map_fake'):
-            raise ValueError(f"field must be 'pred_map' or 'pred_map_fake', "
-                             f'got {field!r}')
-        self.name = name
-        self.field = field
-        self.batch_size = batch_size
-        self.model = init_model(config, checkpoint, device=device,
-                                cfg_options=cfg_options)
-
-    def cells(self, entries: Sequence[dict],
-              faces: Sequence[np.ndarray]) -> List[Cell]:
-        """The model's map of each face and ``p(fake)`` as caption."""
-        from mmfocus.apis import inference_model
-        preds = inference_model(self.model, list(faces),
-                                batch_size=self.batch_size)
-        out: List[Cell] = []
-        for ds in preds:
-            m = np.asarray(ds.get(self.field), np.float32).squeeze()
-            out.append((m, f'p(fake) {float(ds.pred_score[1]):.2f}'))
         return out
 
 
@@ -350,7 +311,7 @@ def map_sheet(ann_file: str,
               out: str,
               data_root: Optional[str] = None,
               maps: Optional[Mapping[str, str]] = None,
-              models: Optional[Mapping[str, Tuple[str, str]]] = None,
+              columns: Sequence = (),
               images: Optional[Sequence[str]] = None,
               num: int = 4,
               seed: int = 0,
@@ -358,16 +319,13 @@ def map_sheet(ann_file: str,
               show_mask: bool = True,
               tile: int = 128,
               alpha: float = 1.0,
-              model_field: str = 'pred_map',
-              device: Optional[str] = None,
-              cfg_options=None,
               overwrite: bool = False,
               log: Callable[[str], None] = print) -> Dict:
     """Write a comparison sheet PNG (and ``<stem>.json`` describing it).
 
     Columns: ``face``, ``mask`` (the annotation's true ``mask_path``, when
     one of the chosen fakes has one and ``show_mask``), then ``maps`` and
-    ``models`` in the order given.
+    ``columns`` in the order given.
 
     Args:
         ann_file (str): Annotation of the faces (and true masks).
@@ -376,17 +334,15 @@ def map_sheet(ann_file: str,
             paths. Defaults to the folder of ``ann_file``.
         maps (Mapping[str, str], optional): Column title -> annotation with
             maps (``tools/generate_maps.py`` output).
-        models (Mapping[str, tuple], optional): Column title ->
-            ``(config, checkpoint)`` of a FoCus to run.
+        columns (Sequence): Further columns: objects with ``name``,
+            ``cells(entries, faces)`` -> ``[(map or None, caption)]`` and
+            optionally ``spec`` (recorded in the JSON), e.g.
+            :class:`mmfocus.apis.figures.ModelMaps`.
         images, num, seed, with_real: Row choice, see
             :func:`select_samples`.
         show_mask (bool): Add the true-mask column. Defaults to True.
         tile (int): Tile side in pixels. Defaults to 128.
         alpha (float): Heat-map opacity. Defaults to 1.
-        model_field (str): ``'pred_map'`` or ``'pred_map_fake'``.
-        device (str, optional): Defaults to CUDA when present, else CPU.
-        cfg_options (dict | list[str], optional): Overrides for every
-            model config.
         overwrite (bool): Replace existing outputs. Defaults to False.
         log (callable): Defaults to print.
 
@@ -398,10 +354,7 @@ def map_sheet(ann_file: str,
         FileExistsError: an output exists and not ``overwrite``.
         FileNotFoundError: a face, mask or map file is missing (named).
     """
-    from mmfocus.utils.io import (atomic_save_image, atomic_write_json,
-                                  imread_checked)
-    from .tsne import default_device
-    maps, models = dict(maps or {}), dict(models or {})
+    maps, columns_in = dict(maps or {}), list(columns)
     if not str(out).lower().endswith('.png'):
         raise ValueError(f'--out must be a .png file, got {out}')
     side = osp.splitext(out)[0] + '.json'
@@ -410,7 +363,7 @@ def map_sheet(ann_file: str,
             if osp.exists(p):
                 raise FileExistsError(f'output exists: {p} (pass '
                                       '--overwrite to replace it)')
-    titles = ['face'] + list(maps) + list(models)
+    titles = ['face'] + list(maps) + [c.name for c in columns_in]
     if len(set(titles)) != len(titles) or 'mask' in titles:
         raise ValueError(f'column names must be unique and not "face" or '
                          f'"mask": {titles[1:]}')
@@ -444,13 +397,8 @@ def map_sheet(ann_file: str,
         if any(cap == 'not listed' for _, cap in cells):
             warnings.warn(f'{path}: some rows are not listed in this map '
                           'annotation (drawn as n/a)')
-    device = device or default_device()
-    for name, (cfg, ckpt) in models.items():
-        src = ModelMaps(name, cfg, ckpt, device=device,
-                        cfg_options=copy.deepcopy(cfg_options),
-                        field=model_field)
-        columns.append((name, src.cells(rows, faces)))
-        del src  # free the model before the next one
+    for col in columns_in:
+        columns.append((col.name, col.cells(rows, faces)))
 
     layout = SheetLayout(tile=tile)
     sheet = render_sheet(faces, [_row_caption(e) for e in rows], columns,
@@ -458,7 +406,8 @@ def map_sheet(ann_file: str,
     desc = dict(ann_file=ann_file, data_root=data_root,
                 columns=['face'] + [c[0] for c in columns],
                 sources=dict({k: v for k, v in maps.items()},
-                             **{k: list(v) for k, v in models.items()}),
+                             **{c.name: getattr(c, 'spec', None)
+                                for c in columns_in}),
                 layout=layout.__dict__, alpha=alpha,
                 rows=[dict(img_path=e['img_path'],
                            label=int(e['gt_label']),

@@ -254,7 +254,7 @@ def test_scale_schedule():
 
 def test_training_resumes_and_finished_is_skipped(tmp_path, monkeypatch):
     """A finished training is not rerun; an interrupted one resumes."""
-    import mmfocus.apis.runner as runner_api
+    import mmfocus.experiments.map_protocol as protocol_mod
     from mmfocus.experiments import MapProtocol, load_protocol_spec
     root = str(tmp_path / 'data')
     _write_pairs(root)
@@ -273,8 +273,8 @@ def test_training_resumes_and_finished_is_skipped(tmp_path, monkeypatch):
             calls.append(bool(self.cfg.get('resume')))
             open(osp.join(self.cfg.work_dir, 'iter_40.pth'), 'wb').close()
 
-    monkeypatch.setattr(runner_api, 'build_runner', lambda cfg: FakeRunner(
-        cfg))
+    monkeypatch.setattr(protocol_mod, 'build_runner',
+                        lambda cfg: FakeRunner(cfg))
     work = proto.path('train', 'none')
     os.makedirs(work)
     open(osp.join(work, 'last_checkpoint'), 'w').write('iter_20.pth')

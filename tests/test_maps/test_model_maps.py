@@ -144,7 +144,7 @@ def test_cam_maps_shape_range_and_constant_classifier(tiny_demo_data,
     ScoreCAM's channel weights are uniform: the map is the normalised
     ReLU of the mean activation."""
     from mmfocus.apis import init_model
-    from mmfocus.maps import cam_maps
+    from mmfocus.apis.map_sources import cam_maps
     model = init_model(VIT_CFG, vit_ckpt)
     ann = read_entries(osp.join(tiny_demo_data, 'test.json'))
     imgs = [cv2.imread(osp.join(tiny_demo_data, e['img_path']))

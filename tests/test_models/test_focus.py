@@ -120,8 +120,8 @@ def test_cl_neck_fuses_by_the_mask():
     torch.manual_seed(0)
     cl = ComplementaryLearningNeck(embed_dim=8, num_heads=2).eval()
     a, b = torch.randn(2, 6, 8), torch.randn(2, 6, 8)
-    logits, m = cl(a, b)
-    assert logits.shape == (2, 2) and m.shape == (2, 6)
+    feat, m = cl(a, b)
+    assert feat.shape == (2, 8) and m.shape == (2, 6)
     # the fused tokens seen by the block are M*a + (1-M)*b
     seen = {}
     cl.block.register_forward_pre_hook(lambda mod, i: seen.setdefault(

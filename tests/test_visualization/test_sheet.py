@@ -160,7 +160,7 @@ def test_explicit_rows_overlay_and_refusals(data, tmp_path, tool):
 
 
 def test_python_api_as_documented(data, focus_ckpt, tmp_path):
-    from mmfocus.visualization import map_sheet, tsne_plot
+    from mmfocus.apis.figures import map_sheet, tsne_plot
     ann = osp.join(data, 'test.json')
     res = tsne_plot(FOCUS_CFG, focus_ckpt, str(tmp_path / 'tsne.png'),
                     ann_file=ann, device='cpu', progress=False)

@@ -44,7 +44,7 @@ def _check_equal_rows(feat):
 
 def test_multitask_pre_logits_feed_the_classifier(multitask_ckpt):
     from mmfocus.apis import init_model
-    from mmfocus.visualization.tsne import pre_logits
+    from mmfocus.apis.figures import pre_logits
     model = init_model(MULTITASK_CFG, multitask_ckpt)
     x = _batch(model)
     with torch.no_grad():
@@ -58,7 +58,7 @@ def test_multitask_pre_logits_feed_the_classifier(multitask_ckpt):
 @pytest.mark.parametrize('variant', ['cl', 'rgb-only'])
 def test_focus_pre_logits_feed_the_prediction_head(variant):
     from mmfocus.apis import init_model
-    from mmfocus.visualization.tsne import pre_logits
+    from mmfocus.apis.figures import pre_logits
     opts = None
     if variant == 'rgb-only':  # no CL: the CAR head's max-pooled input
         opts = {'model.modalities': ('rgb', ), 'model.cl_neck': None}
@@ -70,8 +70,8 @@ def test_focus_pre_logits_feed_the_prediction_head(variant):
         logits, _ = model(x, mode='tensor')
         _check_equal_rows(feat)
         if variant == 'cl':
-            assert feat.shape == (3, model.cl_neck.head.in_features)
-            torch.testing.assert_close(model.cl_neck.head(feat),
+            assert feat.shape == (3, model.cl_head.in_channels)
+            torch.testing.assert_close(model.cl_head((feat, )),
                                        logits.float())
         else:
             head = model.heads['rgb']

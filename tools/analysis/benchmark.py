@@ -117,20 +117,12 @@ def parse_args(argv=None):
 
 def _device(name):
     import torch
-    if name is None:
-        name = 'cuda' if torch.cuda.is_available() else 'cpu'
+
+    from mmfocus.utils.device import default_device
     try:
-        device = torch.device(name)
-    except RuntimeError as e:
-        raise ValueError(f'--device {name!r}: {e}') from None
-    if device.type == 'cuda' and not torch.cuda.is_available():
-        raise ValueError(f'--device {name}: CUDA is not available here')
-    if device.type not in ('cpu', 'cuda'):
-        raise ValueError(f'--device must be cpu or cuda[:N], got {name!r}')
-    if device.type == 'cuda' and device.index is None:
-        # some torch.cuda calls (memory stats) want an explicit index
-        device = torch.device('cuda', torch.cuda.current_device())
-    return device
+        return torch.device(default_device(name))
+    except ValueError as e:
+        raise ValueError(f'--device: {e}') from None
 
 
 def _optim_wrapper(cfg_optim, model, amp):

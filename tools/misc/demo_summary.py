@@ -23,19 +23,12 @@ def _latest_metrics(work_dir: str) -> dict:
 def bootstrap_auc(pred_file: str, n: int = 1000, seed: int = 0):
     """95 % bootstrap interval of the AUC over test faces (resampled
     with replacement), from ``tools/test.py --out`` predictions."""
-    import numpy as np
-
-    from mmfocus.evaluation.functional import binary_auc
+    from mmfocus.evaluation.functional import bootstrap_interval
     preds = json.load(open(pred_file))
-    s = np.array([p['fake_score'] for p in preds])
-    y = np.array([p['gt_label'] for p in preds])
-    rng = np.random.default_rng(seed)
-    aucs = []
-    for _ in range(n):
-        idx = rng.integers(0, len(s), len(s))
-        if 0 < y[idx].sum() < len(idx):
-            aucs.append(binary_auc(s[idx], y[idx]))
-    return 100 * np.percentile(aucs, 2.5), 100 * np.percentile(aucs, 97.5)
+    lo, hi = bootstrap_interval([p['fake_score'] for p in preds],
+                                labels=[p['gt_label'] for p in preds],
+                                n=n, seed=seed)
+    return 100 * lo, 100 * hi
 
 
 PRIORS = (('prior: mean test mask', 'prior_mean_mask/'),

@@ -69,8 +69,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from mmfocus.visualization.sheet import (map_sheet, parse_model_spec,
-                                             parse_spec)
+    from mmfocus.apis.figures import map_sheet
+    from mmfocus.visualization.sheet import parse_model_spec, parse_spec
     maps, models = {}, {}
     for spec in args.maps:
         name, ann = parse_spec(spec, '--maps')

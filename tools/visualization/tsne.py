@@ -63,7 +63,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from mmfocus.visualization.tsne import tsne_plot
+    from mmfocus.apis.figures import tsne_plot
     return tsne_plot(args.config, args.checkpoint, args.out,
                      ann_file=args.dataset, data_root=args.data_root,
                      max_samples=args.max_samples,

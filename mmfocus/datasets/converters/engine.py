@@ -40,11 +40,14 @@ import cv2
 import numpy as np
 
 from mmfocus.faces.detectors import DEFAULT_DETECTOR
+from ..annotation import dump_annotation
 from mmfocus.utils.io import atomic_save_image, atomic_write, \
     atomic_write_json
 from .crops import crop_frame, crop_mask, largest_face
 from .video import (VideoReadError, list_frame_files, probe_frame_count,
                     read_frames, sample_indices)
+from mmfocus.faces import build_face_detector
+from mmfocus.utils import register_all_modules
 
 SPLITS = ('train', 'val', 'test')
 RECORD_VERSION = 2  # 2: per-frame face counts (``face_counts``)
@@ -324,8 +327,6 @@ _WORKER: dict = {}
 
 
 def _init_worker(out_dir: str, settings: dict) -> None:
-    from mmfocus.faces import build_face_detector
-    from mmfocus.utils import register_all_modules
     register_all_modules(init_default_scope=False)
     cv2.setNumThreads(1)
     _WORKER['out_dir'] = out_dir
@@ -347,13 +348,6 @@ def _brief(rec: dict) -> dict:
 
 
 # -------------------------------------------------------------- merging
-def _dump_ann(metainfo: dict, data_list: List[dict]) -> str:
-    """BaseDataset JSON with one data entry per line."""
-    entries = ',\n'.join('  ' + json.dumps(e) for e in data_list)
-    body = f'\n{entries}\n' if data_list else ''
-    return f'{{"metainfo": {json.dumps(metainfo)},\n"data_list": [{body}]}}\n'
-
-
 def merge_records(tasks: Sequence[VideoTask], out_dir: str, metainfo: dict,
                   real_oversample: int = 1, min_faces: int = 1,
                   missing: Sequence[str] = ()) -> dict:
@@ -461,7 +455,7 @@ def merge_records(tasks: Sequence[VideoTask], out_dir: str, metainfo: dict,
                     real_oversample=real_oversample if split == 'train'
                     else 1)
         atomic_write(osp.join(out_dir, f'{split}.json'),
-                     _dump_ann(meta, data[split]).encode())
+                     dump_annotation(meta, data[split]).encode())
     totals['missing_videos'] = len(missing)
     totals['few_face_videos'] = len(report['few_faces'])
     totals['not_single_face_videos'] = len(report['not_single_face'])
@@ -637,7 +631,6 @@ def _process_all(todo, out_dir, settings, workers, detector, bar, summary,
     try:
         if workers == 1:
             if detector is None:
-                from mmfocus.faces import build_face_detector
                 detector = build_face_detector(settings.detector)
             for task in todo:
                 rec = process_video(task, out_dir, settings, detector)

@@ -9,6 +9,8 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from mmfocus.registry import HOOKS
+from mmfocus.utils.io import atomic_write_json
+from mmfocus.analysis.flops import build_dummy_inputs, count_flops
 
 
 @HOOKS.register_module()
@@ -76,7 +78,6 @@ class FlopsProfileHook(Hook):
         try:
             result = self.profile(model)
             path = osp.join(runner.work_dir, self.out_file)
-            from mmfocus.utils.io import atomic_write_json
             atomic_write_json(path, result)
             runner.logger.info(
                 f'FlopsProfileHook: {type(model).__name__} at input '
@@ -102,7 +103,6 @@ class FlopsProfileHook(Hook):
         Returns:
             dict: The :func:`mmfocus.analysis.count_flops` result.
         """
-        from mmfocus.analysis.flops import build_dummy_inputs, count_flops
         modes = {name: m.training for name, m in model.named_modules()}
         try:
             model.eval()

@@ -8,15 +8,11 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 
 from mmfocus.registry import HOOKS
-from mmfocus.utils.io import WriteFailures, atomic_save_image, imread_checked
-from mmfocus.visualization import overlay_map
+from mmfocus.utils.io import (WriteFailures, atomic_save_image,
+                              imread_checked, sample_name)
+from mmfocus.visualization.overlay import overlay_map
 
-
-def sample_name(img_path: str, data_root: Optional[str] = None) -> str:
-    """A unique, flat file stem for a sample path."""
-    rel = osp.relpath(img_path, data_root) if data_root else img_path
-    rel = osp.splitext(rel)[0].replace('\\', '/').lstrip('./')
-    return rel.replace('/', '__')
+__all__ = ['ManipulationMapHook', 'sample_name']
 
 
 @HOOKS.register_module()

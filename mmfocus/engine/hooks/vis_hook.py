@@ -13,6 +13,9 @@ from mmengine.hooks import Hook
 from mmfocus.registry import HOOKS
 from mmfocus.utils.io import WriteFailures, atomic_save_image, imread_checked
 from mmfocus.visualization.overlay import overlay_map
+from mmfocus.visualization.report import (figure_to_rgb, gallery_figure,
+                                          group_names, histogram_figure,
+                                          roc_figure)
 
 GROUPS = ('confident fakes', 'confident reals', 'errors')
 
@@ -200,11 +203,6 @@ class ForgeryVisualizationHook(Hook):
         return unique, heaps
 
     def _draw(self, runner, phase: str, step: int) -> None:
-        from mmfocus.visualization.report import (figure_to_rgb,
-                                                  gallery_figure,
-                                                  group_names,
-                                                  histogram_figure,
-                                                  roc_figure)
         records, heaps = self._gather()
         self._reset()
         if not is_main_process():

@@ -10,6 +10,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmfocus.registry import METRICS
+from mmfocus.utils.io import imread_checked, load_json
 from .. import functional as Fn
 from .forgery_metric import _to_numpy, binary_label_of
 
@@ -309,7 +310,6 @@ class MapQualityMetric(BaseMetric):
             return self._region
         import cv2
 
-        from mmfocus.utils.io import imread_checked, load_json
         ann = self.region_prior_ann
         assert ann is not None
         data = load_json(ann, 'region_prior_ann')

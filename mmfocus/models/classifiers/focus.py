@@ -22,6 +22,11 @@ def _branch_names(modalities: Sequence[str]) -> List[str]:
     return names
 
 
+def _upgrade_state_dict_hook(module, state_dict, prefix, *args) -> None:
+    """Load-state-dict pre-hook: :meth:`FoCus.upgrade_state_dict`."""
+    module.upgrade_state_dict(state_dict, prefix)
+
+
 @MODELS.register_module()
 class FoCus(BaseModel):
     """The FoCus weakly supervised manipulation-map model (Fig. 2).
@@ -43,6 +48,9 @@ class FoCus(BaseModel):
         cl_neck (dict, optional): CL neck config (``embed_dim`` filled in);
             None gives the "-CL" ablation: fused map ``max(A_a, A_b)`` and
             the prediction is the mean of the branch softmaxes.
+        cl_head (dict, optional): The classifier of the fused feature
+            (``in_channels`` filled in). Defaults to mmpretrain's
+            ``LinearClsHead`` with 2 classes.
         map_source (str): ``'car'`` (CAR maps) or ``'attention'`` (the
             "-CARP" ablation: last block's class-token attention). With
             ``'attention'`` the CARP branch still gives the loc loss.
@@ -67,6 +75,7 @@ class FoCus(BaseModel):
                  neck: Optional[dict] = None,
                  head: Optional[dict] = None,
                  cl_neck: Optional[dict] = dict(type='ComplementaryLearningNeck'),
+                 cl_head: Optional[dict] = None,
                  map_source: str = 'car',
                  map_norm: str = 'minmax',
                  loc_weight: float = 1.0,
@@ -120,8 +129,31 @@ class FoCus(BaseModel):
             cl_neck.setdefault('num_heads',
                                self.backbones[self.branches[0]].num_heads)
             self.cl_neck = MODELS.build(cl_neck)
+            # (its loss module is built but unused: FoCus weighs the fused
+            # CE itself, Eq. 8)
+            cl_head = dict(
+                type='mmpretrain.LinearClsHead', num_classes=2,
+                loss=dict(type='mmpretrain.CrossEntropyLoss')) \
+                if cl_head is None else dict(cl_head)
+            cl_head.setdefault('in_channels', embed_dim)
+            self.cl_head = MODELS.build(cl_head)
         else:
-            self.cl_neck = None
+            self.cl_neck = self.cl_head = None
+        self.register_load_state_dict_pre_hook(_upgrade_state_dict_hook)
+
+    # Checkpoints written before the CL block was split into a neck and a
+    # head keep its classifier under ``cl_neck.head``.
+    _OLD_CL_HEAD = 'cl_neck.head.'
+    _NEW_CL_HEAD = 'cl_head.fc.'
+
+    @classmethod
+    def upgrade_state_dict(cls, state: dict, prefix: str = '') -> dict:
+        """``state`` with keys of older mmfocus versions renamed in place
+        (``cl_neck.head.*`` -> ``cl_head.fc.*``); returns it."""
+        old = prefix + cls._OLD_CL_HEAD
+        for k in [k for k in state if k.startswith(old)]:
+            state[prefix + cls._NEW_CL_HEAD + k[len(old):]] = state.pop(k)
+        return state
 
     # ------------------------------------------------------------------ #
     def _inputs_of(self, inputs: Union[Dict[str, torch.Tensor],
@@ -159,35 +191,30 @@ class FoCus(BaseModel):
             out['input_size'] = tuple(x.shape[-2:])
         if self.cl_neck is not None:
             a, b = self.branches
-            out['fused_logits'], out['token_mask'] = self.cl_neck(
+            fused, out['token_mask'] = self.cl_neck(
                 out['branch'][a]['tokens'], out['branch'][b]['tokens'])
+            out['fused_feat'] = fused
+            out['fused_logits'] = self.cl_head((fused, ))
         return out
 
     def extract_pre_logits(self, inputs) -> torch.Tensor:
         """The feature the prediction head takes, ``(B, D)``.
 
         With CL: the fused token feature (fusion block, norm, token
-        average) that the CL neck's linear head classifies. Without CL:
+        average) that the CL head classifies. Without CL:
         each branch's CAR-head input ``F'`` max-pooled over space
         (``(B, num_classes * k)``, the values the logits average),
         concatenated over branches. The counterpart of mmpretrain's
         ``extract_feat(inputs, stage='pre_logits')``; used by the t-SNE
         plot (:mod:`mmfocus.visualization.tsne`).
         """
-        if self.cl_neck is None:
-            feats = self.extract_feat(inputs)
-            return torch.cat([
-                f['feat'].float().flatten(-2).amax(-1)
-                for f in feats['branch'].values()
-            ], dim=1)
-        captured = []
-        handle = self.cl_neck.head.register_forward_hook(
-            lambda mod, args, out: captured.append(args[0]))
-        try:
-            self.extract_feat(inputs)
-        finally:
-            handle.remove()
-        return captured[0].float()
+        feats = self.extract_feat(inputs)
+        if 'fused_feat' in feats:
+            return feats['fused_feat'].float()
+        return torch.cat([
+            f['feat'].float().flatten(-2).amax(-1)
+            for f in feats['branch'].values()
+        ], dim=1)
 
     def _scores(self, feats: dict) -> torch.Tensor:
         if 'fused_logits' in feats:

@@ -6,6 +6,7 @@ import torch
 from mmengine.model import ImgDataPreprocessor
 
 from mmfocus.registry import MODELS
+from mmfocus.models.utils.modality import ModalityFilter
 
 
 @MODELS.register_module()
@@ -47,7 +48,6 @@ class FoCusDataPreprocessor(ImgDataPreprocessor):
                  train_masks: bool = False) -> None:
         super().__init__(mean=None, std=None, bgr_to_rgb=False,
                          non_blocking=non_blocking)
-        from mmfocus.models.utils.modality import ModalityFilter
         self.modalities = tuple(dict.fromkeys(modalities))
         self.to_rgb = to_rgb
         self.train_masks = train_masks

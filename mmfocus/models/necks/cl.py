@@ -35,16 +35,17 @@ def token_selection(scores: torch.Tensor, training: bool,
 
 @MODELS.register_module()
 class ComplementaryLearningNeck(BaseModule):
-    """Swap RGB tokens for Sobel tokens by hard Gumbel-softmax, then classify.
+    """Swap RGB tokens for Sobel tokens by hard Gumbel-softmax and fuse them.
 
     Two MLPs score the tokens of each modality; per position the two scores
     form a 2-way categorical sampled with hard straight-through Gumbel-softmax
     (argmax at test time). Fused tokens ``M*T_a + (1-M)*T_b`` pass one
-    transformer block, average pooling and a linear head.
+    transformer block, a LayerNorm and average pooling: the fused feature
+    that FoCus's CL head (a linear classifier, mmpretrain's
+    ``LinearClsHead``) classifies.
 
     Args:
         embed_dim (int): Token dimension D.
-        num_classes (int): Defaults to 2.
         num_heads (int): Heads of the fusion block. Defaults to 6.
         mlp_ratio (float): Fusion block MLP ratio. Defaults to 4.
         score_hidden_ratio (float): Hidden width of the scoring MLPs as a
@@ -57,7 +58,6 @@ class ComplementaryLearningNeck(BaseModule):
 
     def __init__(self,
                  embed_dim: int,
-                 num_classes: int = 2,
                  num_heads: int = 6,
                  mlp_ratio: float = 4.,
                  score_hidden_ratio: float = 0.5,
@@ -78,7 +78,6 @@ class ComplementaryLearningNeck(BaseModule):
         self.block = Block(dim=embed_dim, num_heads=num_heads,
                            mlp_ratio=mlp_ratio, qkv_bias=True)
         self.norm = nn.LayerNorm(embed_dim, eps=1e-6)
-        self.head = nn.Linear(embed_dim, num_classes)
 
     def forward(self, tokens_a: torch.Tensor,
                 tokens_b: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -87,7 +86,7 @@ class ComplementaryLearningNeck(BaseModule):
             tokens_b (Tensor): (B, N, D) secondary (Sobel) patch tokens.
 
         Returns:
-            tuple: fused logits (B, num_classes) and token mask M (B, N).
+            tuple: fused feature (B, D) and token mask M (B, N).
         """
         if tokens_a.shape != tokens_b.shape:
             raise ValueError(f'CL needs equal token shapes, got '
@@ -98,5 +97,4 @@ class ComplementaryLearningNeck(BaseModule):
         m = token_selection(scores, self.training, self.tau, self.hard)
         m_ = m.unsqueeze(-1).to(tokens_a.dtype)
         fused = m_ * tokens_a + (1 - m_) * tokens_b
-        fused = self.norm(self.block(fused)).mean(dim=1)
-        return self.head(fused), m
+        return self.norm(self.block(fused)).mean(dim=1), m

@@ -1,0 +1,47 @@
+"""tools/analysis/seed_table.py: the figures of a row and the mean ± sd
+row, on hand-made metrics; argument errors."""
+import numpy as np
+import pytest
+
+
+def _metrics(auc, paired, local_pix):
+    m = {'forgery/auc': auc, 'forgery/acc': 70.0, 'map/paired_auc': paired,
+         'map/num_pairs': 8, 'map/local/pixel_auc_per_image': local_pix,
+         'map/local/f1@0.5': 0.2, 'map/f1@0.5': 0.3,
+         'map/local/num_fakes': 4}
+    for p, v in (('prior_mean_mask', 0.8), ('prior_gaussian', 0.7),
+                 ('prior_region', 0.9)):
+        m[f'map/local/{p}/pixel_auc_per_image'] = v
+    return m
+
+
+PREDS = [dict(fake_score=s, gt_label=y)
+         for s, y in ((0.1, 0), (0.2, 0), (0.9, 1), (0.8, 1), (0.3, 0),
+                      (0.7, 1))]
+
+
+def test_rows_and_spread(load_tool):
+    mod = load_tool('tools/analysis/seed_table.py')
+    r1 = mod.row_of(_metrics(80., 0.7, 0.5), PREDS, 200)
+    assert r1['local_prior'] == 0.9  # the best of the three priors
+    assert (r1['auc_lo'], r1['auc_hi']) == (100., 100.)  # separable scores
+    assert r1['num_pairs'] == 8 and r1['num_faces'] == 6
+    r2 = mod.row_of(_metrics(90., 0.8, 0.6), PREDS, 200)
+    md = mod.markdown({'s0': r1, 's1': r2}, 'T', 'cmd')
+    last = md.strip().splitlines()[-3]
+    assert last.startswith('| mean ± sd (2)')
+    sd = np.std([80., 90.], ddof=1)
+    assert f'85.00 ± {sd:.2f}' in last and '0.750 ± 0.071' in last
+    assert '(8 pairs)' in md and '`cmd`' in md
+
+
+def test_bad_checkpoint_specs(load_tool, tmp_path):
+    mod = load_tool('tools/analysis/seed_table.py')
+    with pytest.raises(ValueError, match='NAME=PATH'):
+        mod._named(['a.pth'])
+    with pytest.raises(FileNotFoundError, match='checkpoint not found'):
+        mod._named([f'a={tmp_path}/missing.pth'])
+    f = tmp_path / 'x.pth'
+    f.write_bytes(b'')
+    with pytest.raises(ValueError, match='twice'):
+        mod._named([f'a={f}', f'a={f}'])

@@ -1,0 +1,170 @@
+# Copyright (c) mmfocus contributors.
+"""Test several checkpoints of one recipe (training seeds) and tabulate the
+detection and map-quality figures with their spread.
+
+Each checkpoint is tested by ``tools/test.py`` (in a subprocess, one at a
+time) into ``<work-dir>/<name>/``; a finished test is reused. The table
+(Markdown + JSON) has one row per checkpoint: detection AUC with its 95 %
+bootstrap interval over test faces, Acc, paired map-AUC with the number of
+pairs, per-image pixel AUC and F1@0.5 on the local-region fakes beside the
+best position prior, and a last row with the mean and the standard
+deviation over the checkpoints.
+
+    python tools/analysis/seed_table.py configs/focus/vit-demo_demo-sbi.py \\
+        seed0=checkpoints/focus_vit-demo_demo-sbi.pth \\
+        seed1=work_dirs/seed1/iter_3000.pth seed2=work_dirs/seed2/iter_3000.pth \\
+        --work-dir work_dirs/seed_table --cfg-options model.map_norm=posterior
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+
+from mmfocus.evaluation.functional import bootstrap_interval
+from mmfocus.utils.cli import cli_main
+from mmfocus.utils.io import atomic_write, atomic_write_json, load_json
+from mmfocus.visualization.report import find_test_metrics, load_metrics
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+PRIORS = ('prior_mean_mask', 'prior_gaussian', 'prior_region')
+# (key, header, scale, digits)
+COLUMNS = (
+    ('auc', 'AUC', 1, 2),
+    ('acc', 'Acc', 1, 2),
+    ('paired', 'paired map-AUC', 1, 3),
+    ('local_pix', 'local pixAUC/img', 1, 3),
+    ('local_prior', 'best prior', 1, 3),
+    ('local_f1', 'local F1@0.5', 1, 3),
+    ('f1', 'F1@0.5 (all)', 1, 3),
+)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('config', help='the recipe config')
+    p.add_argument('checkpoints', nargs='+', metavar='NAME=CKPT',
+                   help='checkpoints, each named (e.g. seed0=a.pth)')
+    p.add_argument('--work-dir', required=True)
+    p.add_argument('--cfg-options', nargs='+', default=[],
+                   metavar='KEY=VALUE', help='passed to tools/test.py')
+    p.add_argument('--bootstrap', type=int, default=1000,
+                   help='bootstrap resamples (default 1000)')
+    p.add_argument('--title', default=None)
+    return p.parse_args(argv)
+
+
+def _named(specs):
+    out = {}
+    for spec in specs:
+        name, sep, path = spec.partition('=')
+        if not sep or not name or not path:
+            raise ValueError(f'checkpoint must be NAME=PATH, got {spec!r}')
+        if name in out:
+            raise ValueError(f'checkpoint name {name!r} given twice')
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'checkpoint not found: {path}')
+        out[name] = path
+    return out
+
+
+def _test(config, ckpt, work_dir, cfg_options):
+    pred = osp.join(work_dir, 'predictions.json')
+    if osp.isfile(pred) and find_test_metrics(work_dir):
+        return pred
+    cmd = [sys.executable, osp.join(ROOT, 'tools/test.py'), config, ckpt,
+           '--work-dir', work_dir, '--out', pred]
+    if cfg_options:
+        cmd += ['--cfg-options', *cfg_options]
+    print('[seed_table] ' + ' '.join(cmd), flush=True)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return pred
+
+
+def row_of(metrics: dict, preds: list, n_boot: int) -> dict:
+    """The table's figures of one tested checkpoint."""
+    g = metrics.get
+    nan = float('nan')
+    lo, hi = bootstrap_interval([p['fake_score'] for p in preds],
+                                labels=[p['gt_label'] for p in preds],
+                                n=n_boot)
+    local_priors = [g(f'map/local/{p}/pixel_auc_per_image', nan)
+                    for p in PRIORS]
+    return dict(
+        auc=g('forgery/auc', nan), auc_lo=100 * lo, auc_hi=100 * hi,
+        acc=g('forgery/acc', nan), paired=g('map/paired_auc', nan),
+        num_pairs=int(g('map/num_pairs', 0)),
+        local_pix=g('map/local/pixel_auc_per_image', nan),
+        local_prior=float(np.nanmax(local_priors)),
+        local_f1=g('map/local/f1@0.5', nan), f1=g('map/f1@0.5', nan),
+        num_faces=len(preds),
+        num_local=int(g('map/local/num_fakes', 0)))
+
+
+def _fmt(v, d):
+    return 'n/a' if v is None or v != v else f'{v:.{d}f}'
+
+
+def markdown(rows: dict, title: str, command: str) -> str:
+    heads = ['checkpoint'] + [h for _, h, _, _ in COLUMNS]
+    lines = [f'# {title}', '', f'`{command}`', '',
+             '| ' + ' | '.join(heads) + ' |',
+             '|' + '---|' * len(heads)]
+    for name, r in rows.items():
+        cells = [name]
+        for k, _, _, d in COLUMNS:
+            c = _fmt(r[k], d)
+            if k == 'auc':
+                c += f' [{_fmt(r["auc_lo"], 1)}, {_fmt(r["auc_hi"], 1)}]'
+            if k == 'paired':
+                c += f' ({r["num_pairs"]} pairs)'
+            cells.append(c)
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    if len(rows) > 1:
+        cells = [f'mean ± sd ({len(rows)})']
+        for k, _, _, d in COLUMNS:
+            v = np.array([r[k] for r in rows.values()], np.float64)
+            cells.append(f'{_fmt(np.nanmean(v), d)} ± '
+                         f'{_fmt(np.nanstd(v, ddof=1), d)}')
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    r0 = next(iter(rows.values()))
+    lines += ['', f'{r0["num_faces"]} test faces per checkpoint; AUC with '
+              'its 95 % bootstrap interval over them; local = the '
+              f'{r0["num_local"]} local-region fakes; best prior = the best '
+              'per-image pixel AUC of the three position priors on them.', '']
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    ckpts = _named(args.checkpoints)
+    os.makedirs(args.work_dir, exist_ok=True)
+    rows = {}
+    for name, ckpt in ckpts.items():
+        wd = osp.join(args.work_dir, name)
+        pred = _test(args.config, ckpt, wd, args.cfg_options)
+        rows[name] = dict(row_of(load_metrics(find_test_metrics(wd)),
+                                 load_json(pred, 'predictions'),
+                                 args.bootstrap), checkpoint=ckpt)
+    command = 'python tools/analysis/seed_table.py ' + ' '.join(
+        [args.config] + [f'{k}={v}' for k, v in ckpts.items()] +
+        ['--work-dir', args.work_dir] +
+        (['--cfg-options'] + args.cfg_options if args.cfg_options else []))
+    title = args.title or f'{osp.basename(args.config)} over ' \
+        f'{len(rows)} checkpoints'
+    md = markdown(rows, title, command)
+    atomic_write(osp.join(args.work_dir, 'table.md'), md.encode(),
+                 overwrite=True)
+    atomic_write_json(osp.join(args.work_dir, 'table.json'),
+                      dict(command=command, config=args.config,
+                           cfg_options=args.cfg_options, rows=rows),
+                      overwrite=True)
+    print(md)
+    return rows
+
+
+if __name__ == '__main__':
+    cli_main(main)()
