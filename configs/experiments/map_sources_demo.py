@@ -28,8 +28,13 @@ focus_model = dict(config='configs/focus/vit-demo_demo-sbi.py',
 vit_model = dict(config='configs/vit/vit-demo_demo-sbi.py',
                  checkpoint='checkpoints/vit_vit-demo_demo-sbi.pth')
 sources = [
-    dict(name='focus', label='FoCus (CAR maps)', config=template,
+    dict(name='focus', label='FoCus (CAR posterior maps)', config=template,
          maps=dict(source='focus', **focus_model)),
+    # the same checkpoint with the paper's per-image min-max CAR maps (Eq. 4)
+    dict(name='focus-minmax', label='FoCus (CAR maps, min-max)',
+         config=template,
+         maps=dict(source='focus', cfg_options=['model.map_norm=minmax'],
+                   **focus_model)),
     # -CARP (Table VI): the same FoCus's class-token attention
     dict(name='attention', label='-CARP: ViT attention', config=template,
          maps=dict(source='attention',

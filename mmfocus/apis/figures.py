@@ -7,9 +7,10 @@ this module builds the models from config paths and feeds it.
 
 Example:
     >>> from mmfocus.apis.figures import map_sheet, tsne_plot
+    >>> cfg = 'configs/focus/vit-demo_demo-sbi.py'
+    >>> ckpt = 'checkpoints/focus_vit-demo_demo-sbi.pth'
     >>> map_sheet('data/demo_faces/test.json', 'work_dirs/sheet.png',
-    ...           models={'FoCus': ('configs/focus/vit-demo_demo-sbi.py',
-    ...                             'checkpoints/focus_vit-demo_demo-sbi.pth')})
+    ...           models={'FoCus': (cfg, ckpt)})
     >>> tsne_plot('configs/focus/vit-demo_demo-sbi.py',
     ...           'checkpoints/focus_vit-demo_demo-sbi.pth',
     ...           'work_dirs/tsne/focus.png')

@@ -45,3 +45,31 @@ def test_bad_checkpoint_specs(load_tool, tmp_path):
     f.write_bytes(b'')
     with pytest.raises(ValueError, match='twice'):
         mod._named([f'a={f}', f'a={f}'])
+
+
+def test_tool_tests_each_checkpoint_and_writes_the_table(
+        load_tool, random_checkpoint, tiny_demo_data, tmp_path, monkeypatch):
+    import json
+    import os.path as osp
+    cfg = 'tests/data/focus_tiny.py'
+    ckpt = random_checkpoint(cfg)
+    monkeypatch.setenv('OMP_NUM_THREADS', '1')
+    monkeypatch.setenv('CUDA_VISIBLE_DEVICES', '')
+    mod = load_tool('tools/analysis/seed_table.py')
+    work = str(tmp_path / 'seeds')
+    opts = [f'test_dataloader.dataset.data_root={tiny_demo_data}',
+            'model.map_norm=minmax']
+    rows = mod.main([cfg, f'a={ckpt}', f'b={ckpt}', '--work-dir', work,
+                     '--bootstrap', '50', '--title', 'tiny',
+                     '--cfg-options', *opts])
+    assert set(rows) == {'a', 'b'}
+    assert rows['a']['auc'] == rows['b']['auc']  # the same checkpoint twice
+    md = open(osp.join(work, 'table.md')).read()
+    assert md.startswith('# tiny') and '| mean ± sd (2)' in md
+    assert f'{rows["a"]["auc"]:.2f} ± 0.00' in md
+    saved = json.load(open(osp.join(work, 'table.json')))
+    assert saved['cfg_options'] == opts and saved['rows']['a']['checkpoint']
+    # a finished test is reused, not rerun
+    stamp = osp.getmtime(osp.join(work, 'a', 'predictions.json'))
+    mod.main([cfg, f'a={ckpt}', '--work-dir', work, '--cfg-options', *opts])
+    assert osp.getmtime(osp.join(work, 'a', 'predictions.json')) == stamp

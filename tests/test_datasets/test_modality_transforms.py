@@ -10,7 +10,7 @@ import scipy.ndimage
 import torch
 
 from mmfocus.datasets.transforms.modality import DCT, SRM, Sobel
-from mmfocus.models.utils.modality import (ModalityFilter, block_dct, dct2,
+from mmfocus.models.data_preprocessors.modality_filters import (ModalityFilter, block_dct, dct2,
                                            sobel, srm)
 from mmfocus.registry import TRANSFORMS
 

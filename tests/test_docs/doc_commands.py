@@ -120,6 +120,9 @@ LEDGER: Dict[str, Tool] = {
                'test_cheap_commands_run'),
         not_run={'--allow-new-keys': 'see tools/train.py'},
         cheap='verbatim'),
+    'tools/analysis/seed_table.py': Tool(
+        tests=('tests/test_analysis/test_seed_table.py::'
+               'test_tool_tests_each_checkpoint_and_writes_the_table',)),
     'tools/misc/build_demo_data.py': Tool(
         tests=('tests/test_tools/test_build_demo_data.py::'
                'test_outputs_and_dataset_loading',

@@ -7,8 +7,8 @@ import scipy.fft
 import scipy.ndimage
 import torch
 
-from mmfocus.models.utils.modality import _matmul
-from mmfocus.models.utils.modality import (ModalityFilter, block_dct, dct2,
+from mmfocus.models.data_preprocessors.modality_filters import _matmul
+from mmfocus.models.data_preprocessors.modality_filters import (ModalityFilter, block_dct, dct2,
                                            dct_matrix, idct2, sobel,
                                            sobel_kernels, srm, srm_kernels,
                                            standardize)

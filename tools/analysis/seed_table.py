@@ -12,11 +12,11 @@ deviation over the checkpoints.
 
     python tools/analysis/seed_table.py configs/focus/vit-demo_demo-sbi.py \\
         seed0=checkpoints/focus_vit-demo_demo-sbi.pth \\
-        seed1=work_dirs/seed1/iter_3000.pth seed2=work_dirs/seed2/iter_3000.pth \\
+        seed1=work_dirs/seed1/iter_3000.pth \\
+        seed2=work_dirs/seed2/iter_3000.pth \\
         --work-dir work_dirs/seed_table --cfg-options model.map_norm=posterior
 """
 import argparse
-import json
 import os
 import os.path as osp
 import subprocess

@@ -1,45 +1,34 @@
 # Copyright (c) mmfocus contributors.
-"""CPU modality transforms (Sobel, DCT, SRM) on ``results['img']``.
+"""Modality transforms (Sobel, DCT, SRM) on ``results['img']``.
 
-They compute, with OpenCV / SciPy on one ``H x W x C`` image, the same views
-as the batched tensor ops in :mod:`mmfocus.models.utils.modality` (which
-FoCus runs on the GPU in its data preprocessor): use these where a pipeline
-should store the filtered view, e.g. to visualise or cache it.
+Thin pipeline wrappers around the batched filters that FoCus's data
+preprocessor runs (:mod:`mmfocus.models.data_preprocessors.modality_filters`,
+one implementation, tested against OpenCV / SciPy): use these where a
+pipeline should store the filtered view, e.g. to visualise or cache it. The
+filter runs in float64 on the CPU on one ``(1, C, H, W)`` tensor.
 """
 from typing import Optional
 
-import cv2
 import numpy as np
-import scipy.fft
+import torch
 from mmcv.transforms import BaseTransform
 
+from mmfocus.models.data_preprocessors.modality_filters import (block_dct,
+                                                                 dct2, sobel,
+                                                                 srm)
 from mmfocus.registry import TRANSFORMS
 
 __all__ = ['Sobel', 'DCT', 'SRM']
 
-# Zhou et al., CVPR 2018 (RGB-N noise stream), kernels from Fridrich &
-# Kodovsky, TIFS 2012; the same literals as
-# mmfocus.models.utils.modality.SRM_KERNELS_INT (kept separate so that data
-# code does not import model code).
-# yapf: disable
-_SRM_KERNELS = np.array([
-    [[0, 0, 0, 0, 0],
-     [0, -1, 2, -1, 0],
-     [0, 2, -4, 2, 0],
-     [0, -1, 2, -1, 0],
-     [0, 0, 0, 0, 0]],
-    [[-1, 2, -2, 2, -1],
-     [2, -6, 8, -6, 2],
-     [-2, 8, -12, 8, -2],
-     [2, -6, 8, -6, 2],
-     [-1, 2, -2, 2, -1]],
-    [[0, 0, 0, 0, 0],
-     [0, 0, 0, 0, 0],
-     [0, 1, -2, 1, 0],
-     [0, 0, 0, 0, 0],
-     [0, 0, 0, 0, 0]],
-], dtype=np.float64) / np.array([4.0, 12.0, 2.0]).reshape(3, 1, 1)
-# yapf: enable
+
+def _batched(fn, img: np.ndarray, **kwargs) -> np.ndarray:
+    """``fn`` on ``img`` (``H x W`` or ``H x W x C``) as a one-image
+    float64 batch; the result back as ``H x W x C'`` (``H x W`` for a 2-D
+    input with one output channel)."""
+    x = torch.from_numpy(np.ascontiguousarray(img, np.float64))
+    x = x[None, None] if x.ndim == 2 else x.permute(2, 0, 1)[None]
+    out = fn(x, **kwargs)[0].permute(1, 2, 0).numpy()
+    return out[..., 0] if img.ndim == 2 and out.shape[-1] == 1 else out
 
 
 class _ModalityTransform(BaseTransform):
@@ -106,8 +95,8 @@ class Sobel(_ModalityTransform):
 
     ``'x'`` / ``'y'`` are ``cv2.Sobel(img, cv2.CV_32F, 1, 0 / 0, 1, ksize)``
     with OpenCV's default border (reflect-101) on every channel;
-    ``'magnitude'`` is ``sqrt(gx ** 2 + gy ** 2 + eps)``. Matches
-    :func:`mmfocus.models.utils.modality.sobel`.
+    ``'magnitude'`` is ``sqrt(gx ** 2 + gy ** 2 + eps)``. Runs
+    :func:`mmfocus.models.data_preprocessors.modality_filters.sobel`.
 
     Required Keys:
 
@@ -150,14 +139,8 @@ class Sobel(_ModalityTransform):
         self.ksize = ksize
 
     def _filter(self, img: np.ndarray) -> np.ndarray:
-        if self.mode == 'x':
-            return cv2.Sobel(img, cv2.CV_32F, 1, 0, ksize=self.ksize)
-        if self.mode == 'y':
-            return cv2.Sobel(img, cv2.CV_32F, 0, 1, ksize=self.ksize)
-        gx = cv2.Sobel(img, cv2.CV_32F, 1, 0, ksize=self.ksize)
-        gy = cv2.Sobel(img, cv2.CV_32F, 0, 1, ksize=self.ksize)
-        gx, gy = gx.astype(np.float64), gy.astype(np.float64)
-        return np.sqrt(gx * gx + gy * gy + self.eps)
+        return _batched(sobel, img, mode=self.mode, ksize=self.ksize,
+                        eps=self.eps)
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(mode={self.mode!r}, '
@@ -171,7 +154,7 @@ class DCT(_ModalityTransform):
     ``block=None``: one DCT over the whole image per channel (F3-Net style);
     ``block=8``: JPEG-style DCT of every ``8 x 8`` tile, coefficients kept
     in place. With ``log=True`` the stored value is exactly
-    ``log(|D| + log_eps)``. Matches :func:`mmfocus.models.utils.modality.dct2`
+    ``log(|D| + log_eps)``. Runs the batched ``dct2``
     / ``block_dct``.
 
     Required Keys:
@@ -219,23 +202,16 @@ class DCT(_ModalityTransform):
         self.log_eps = log_eps
 
     def _filter(self, img: np.ndarray) -> np.ndarray:
-        img = img.astype(np.float64)
         if self.block is None:
-            d = scipy.fft.dctn(img, type=2, norm=self.norm, axes=(0, 1))
-        else:
-            b = self.block
-            h, w = img.shape[:2]
-            if h % b or w % b:
-                raise ValueError(
-                    f'DCT block={b} needs results[{self.in_key!r}] height '
-                    f'and width divisible by {b}, got {h}x{w}')
-            rest = img.shape[2:]
-            tiles = img.reshape(h // b, b, w // b, b, *rest)
-            d = scipy.fft.dctn(tiles, type=2, norm=self.norm, axes=(1, 3))
-            d = d.reshape(img.shape)
-        if self.log:
-            d = np.log(np.abs(d) + self.log_eps)
-        return d
+            return _batched(dct2, img, norm=self.norm, log=self.log,
+                            eps=self.log_eps)
+        h, w = img.shape[:2]
+        if h % self.block or w % self.block:
+            raise ValueError(
+                f'DCT block={self.block} needs results[{self.in_key!r}] '
+                f'height and width divisible by {self.block}, got {h}x{w}')
+        return _batched(block_dct, img, block=self.block, norm=self.norm,
+                        log=self.log, eps=self.log_eps)
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(block={self.block}, '
@@ -253,8 +229,8 @@ class SRM(_ModalityTransform):
     sums over the colour channels (output ``H x W x 3``, as RGB-N's noise
     stream); ``reduce='none'`` keeps ``H x W x 3C`` with channel
     ``3 * c + k``. ``truncate=T`` clips to ``[-T, T]`` (Fridrich & Kodovsky
-    use ``T = 3`` on the 0-255 scale). Matches
-    :func:`mmfocus.models.utils.modality.srm`.
+    use ``T = 3`` on the 0-255 scale). Runs
+    :func:`mmfocus.models.data_preprocessors.modality_filters.srm`.
 
     Required Keys:
 
@@ -294,26 +270,8 @@ class SRM(_ModalityTransform):
         self.truncate = truncate
 
     def _filter(self, img: np.ndarray) -> np.ndarray:
-        img = img.astype(np.float64)
-        if img.ndim == 2:
-            img = img[..., None]
-        h, w, c = img.shape
-        # res[..., ch, k]: kernel k correlated with channel ch.
-        res = np.empty((h, w, c, len(_SRM_KERNELS)), dtype=np.float64)
-        for ch in range(c):
-            for k, kernel in enumerate(_SRM_KERNELS):
-                res[..., ch, k] = cv2.filter2D(
-                    img[..., ch],
-                    cv2.CV_64F,
-                    kernel,
-                    borderType=cv2.BORDER_REFLECT_101)
-        if self.reduce == 'sum':
-            out = res.sum(axis=2)
-        else:
-            out = res.reshape(h, w, c * len(_SRM_KERNELS))
-        if self.truncate is not None:
-            out = np.clip(out, -self.truncate, self.truncate)
-        return out
+        out = _batched(srm, img, reduce=self.reduce, truncate=self.truncate)
+        return out if out.ndim == 3 else out[..., None]
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(reduce={self.reduce!r}, '

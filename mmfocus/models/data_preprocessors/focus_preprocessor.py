@@ -6,7 +6,7 @@ import torch
 from mmengine.model import ImgDataPreprocessor
 
 from mmfocus.registry import MODELS
-from mmfocus.models.utils.modality import ModalityFilter
+from .modality_filters import ModalityFilter
 
 
 @MODELS.register_module()

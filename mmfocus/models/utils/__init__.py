@@ -1,4 +1,4 @@
-from .modality import ModalityFilter
+from ..data_preprocessors.modality_filters import ModalityFilter
 from .weight_init import StrictPretrainedInit
 
 __all__ = ['ModalityFilter', 'StrictPretrainedInit']
