@@ -171,7 +171,8 @@ def setup_cpu_distributed(cfg, launcher: str) -> bool:
     Call before building the Runner. Returns True if it changed anything.
     """
     import torch
-    import torch.distributed as dist
+
+    from mmfocus.utils.dist import init_dist
     if launcher == 'none' or torch.cuda.is_available():
         return False
     env_cfg = cfg.setdefault('env_cfg', {})
@@ -180,16 +181,7 @@ def setup_cpu_distributed(cfg, launcher: str) -> bool:
     wrapper.setdefault('type', 'MMDistributedDataParallel')
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
-    if not dist.is_initialized():
-        if launcher == 'pytorch':
-            dist.init_process_group(
-                backend='gloo', rank=int(os.environ['RANK']),
-                world_size=int(os.environ['WORLD_SIZE']))
-        elif launcher == 'slurm':
-            from mmengine.dist.utils import _init_dist_slurm
-            _init_dist_slurm('gloo')  # sets the env then init_process_group
-        else:
-            raise ValueError(f'launcher {launcher!r} is not supported on CPU')
+    init_dist(launcher)  # gloo: no GPU here
     return True
 
 

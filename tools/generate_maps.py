@@ -25,14 +25,12 @@ Example:
 import argparse
 import os
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from mmfocus.maps.generate import generate_maps  # noqa: E402
-from mmfocus.maps.sources import map_source_names  # noqa: E402
-from mmfocus.utils.device import default_device  # noqa: E402
-from mmfocus.utils.cli import (add_launcher_args, cli_main,  # noqa: E402
+from mmfocus.maps.generate import generate_maps
+from mmfocus.maps.sources import map_source_names
+from mmfocus.utils.device import default_device
+from mmfocus.utils.dist import init_dist
+from mmfocus.utils.cli import (add_launcher_args, cli_main,
                                export_local_rank)
 
 
@@ -103,29 +101,6 @@ def parse_args(argv=None):
     return args
 
 
-def init_distributed(launcher: str) -> bool:
-    """Join the process group of ``launcher`` (NCCL with GPUs, gloo on CPU).
-
-    Returns:
-        bool: True if this call initialised it.
-    """
-    import torch
-    import torch.distributed as dist
-    if launcher == 'none' or dist.is_initialized():
-        return False
-    if torch.cuda.is_available():
-        from mmengine.dist import init_dist
-        init_dist(launcher, backend='nccl')
-    elif launcher == 'pytorch':
-        dist.init_process_group(backend='gloo',
-                                rank=int(os.environ['RANK']),
-                                world_size=int(os.environ['WORLD_SIZE']))
-    else:
-        from mmengine.dist.utils import _init_dist_slurm
-        _init_dist_slurm('gloo')
-    return True
-
-
 def main(argv=None):
     args = parse_args(argv)
     model = None
@@ -139,7 +114,7 @@ def main(argv=None):
         raise ValueError(f'a config/checkpoint is for the model sources '
                          f'({", ".join(model_sources)}), not {args.source}')
     export_local_rank(args)
-    started = init_distributed(args.launcher)
+    started = init_dist(args.launcher)
     try:
         if args.source in model_sources:
             from mmfocus.apis.inference import init_model

@@ -14,12 +14,10 @@ docs/en/user_guides/inference.md.
 import argparse
 import datetime
 import os.path as osp
-import sys
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
-from mmfocus.utils.cli import cli_main  # noqa: E402
+from mmfocus.utils.cli import cli_main
 
 DEFAULT_CONFIG = osp.join(ROOT, 'configs', 'focus', 'vit-demo_demo-sbi.py')
 DEFAULT_CHECKPOINT = osp.join(ROOT, 'checkpoints',

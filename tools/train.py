@@ -12,10 +12,8 @@ import sys
 
 import torch
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from mmfocus.apis.runner import build_runner, load_config  # noqa: E402
-from mmfocus.utils.cli import (add_launcher_args, cli_main,  # noqa: E402
+from mmfocus.apis.runner import build_runner, load_config
+from mmfocus.utils.cli import (add_launcher_args, cli_main,
                                export_local_rank)
 
 

@@ -35,12 +35,12 @@ from mmengine.config import Config
 from mmfocus.maps.generate import generate_maps
 from mmfocus.maps.sources import map_source_class, map_source_names
 from mmfocus.utils.device import default_device
+from mmfocus.utils.dist import init_dist
 from mmfocus.utils.io import atomic_write, atomic_write_json, imread_checked
 from .tables import finite_or_none, map_quality_markdown, results_markdown
 from mmfocus.apis.inference import (image_size_from_header, inference_model,
                                     init_model)
 from mmfocus.apis.runner import build_runner, load_config
-from mmfocus.compat import setup_cpu_distributed
 from mmfocus.datasets.transforms import LoadManipulationMask
 from mmfocus.evaluation import functional as Fn
 from mmfocus.evaluation.metrics import MapQualityMetric
@@ -237,13 +237,8 @@ class MapProtocol:
 
     # ------------------------------------------------------------ helpers
     def _init_dist(self) -> None:
-        from mmengine.dist import get_rank, init_dist, is_distributed
-        if self.launcher != 'none' and not is_distributed():
-            import torch
-            if torch.cuda.is_available():
-                init_dist(self.launcher)
-            else:  # gloo on CPU, as tools/train.py does
-                setup_cpu_distributed(Config(), self.launcher)
+        from mmengine.dist import get_rank
+        init_dist(self.launcher)  # NCCL with GPUs, gloo on CPU
         self.rank = get_rank()
 
     def log(self, msg: str) -> None:

@@ -20,16 +20,12 @@ import argparse
 import glob
 import io
 import os.path as osp
-import sys
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
-
-from mmfocus.utils.cli import cli_main  # noqa: E402
-from mmfocus.utils.io import atomic_write, load_json_lines  # noqa: E402
+from mmfocus.utils.cli import cli_main
+from mmfocus.utils.io import atomic_write, load_json_lines
 
 
 def _read_json_lines(path: str, run: int) -> List[dict]:

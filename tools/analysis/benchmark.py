@@ -24,10 +24,7 @@ import argparse
 import copy
 import json
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
 
 AMP_DTYPES = {'none': None, 'bf16': 'bfloat16', 'fp16': 'float16'}
 

@@ -17,14 +17,10 @@ import copy
 import math
 import os
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-
-from mmfocus.datasets.transforms.perturbations import (  # noqa: E402
+from mmfocus.datasets.transforms.perturbations import (
     PERTURBATION_PARAMS, PERTURBATION_TYPES, resolve_compression_backend)
-from mmfocus.utils.cli import cli_main  # noqa: E402
+from mmfocus.utils.cli import cli_main
 
 OUT_FILES = ('robustness.json', 'robustness.md', 'robustness.png')
 TYPE_TITLES = dict(saturation='Saturation', contrast='Contrast',

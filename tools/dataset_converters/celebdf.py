@@ -13,16 +13,12 @@ as ``configs/_base_/datasets/celebdf-v2.py`` expects with
 ``data/celebdf-v2``. A rerun skips finished videos.
 """
 import argparse
-import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-
-from mmfocus.datasets.converters.celebdf import convert_celebdf  # noqa: E402
-from mmfocus.datasets.converters.cli import (  # noqa: E402
+from mmfocus.datasets.converters.celebdf import convert_celebdf
+from mmfocus.datasets.converters.cli import (
     add_common_args, add_train_args, common_kwargs, print_summary)
-from mmfocus.utils.cli import cli_main  # noqa: E402
+from mmfocus.utils.cli import cli_main
 
 
 def parse_args(argv=None):

@@ -17,16 +17,12 @@ frame has no face or several: ``not_single_face``). A rerun skips finished
 videos. See docs/en/user_guides/dataset_prepare.md.
 """
 import argparse
-import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-
-from mmfocus.datasets.converters.cli import (  # noqa: E402
+from mmfocus.datasets.converters.cli import (
     add_common_args, add_train_args, common_kwargs, print_summary)
-from mmfocus.datasets.converters.dfdc import convert_dfdc  # noqa: E402
-from mmfocus.utils.cli import cli_main  # noqa: E402
+from mmfocus.datasets.converters.dfdc import convert_dfdc
+from mmfocus.utils.cli import cli_main
 
 
 def parse_args(argv=None):

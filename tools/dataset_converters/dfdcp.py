@@ -12,16 +12,12 @@ Reads ``<root>/dataset.json``; writes ``<out>/frames/<video path>/<frame>.png``
 ``--include-train``) and ``report.json``. A rerun skips finished videos.
 """
 import argparse
-import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-
-from mmfocus.datasets.converters.cli import (  # noqa: E402
+from mmfocus.datasets.converters.cli import (
     add_common_args, add_train_args, common_kwargs, print_summary)
-from mmfocus.datasets.converters.dfdcp import convert_dfdcp  # noqa: E402
-from mmfocus.utils.cli import cli_main  # noqa: E402
+from mmfocus.datasets.converters.dfdcp import convert_dfdcp
+from mmfocus.utils.cli import cli_main
 
 
 def parse_args(argv=None):

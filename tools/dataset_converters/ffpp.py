@@ -17,17 +17,13 @@ crops; ``real`` for the originals), ``masks/...`` (binary masks when
 videos. See docs/en/user_guides/dataset_prepare.md.
 """
 import argparse
-import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-
-from mmfocus.datasets.converters.cli import (add_common_args,  # noqa: E402
+from mmfocus.datasets.converters.cli import (add_common_args,
                                              common_kwargs, print_summary)
-from mmfocus.datasets.converters.ffpp import (FFPP_METHODS,  # noqa: E402
+from mmfocus.datasets.converters.ffpp import (FFPP_METHODS,
                                               convert_ffpp)
-from mmfocus.utils.cli import cli_main  # noqa: E402
+from mmfocus.utils.cli import cli_main
 
 
 def parse_args(argv=None):

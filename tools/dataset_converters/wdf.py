@@ -18,16 +18,12 @@ images below them is one sequence ("video"). Writes
 skips finished sequences.
 """
 import argparse
-import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-
-from mmfocus.datasets.converters.cli import (  # noqa: E402
+from mmfocus.datasets.converters.cli import (
     add_common_args, add_train_args, common_kwargs, print_summary)
-from mmfocus.datasets.converters.wdf import convert_wdf  # noqa: E402
-from mmfocus.utils.cli import cli_main  # noqa: E402
+from mmfocus.datasets.converters.wdf import convert_wdf
+from mmfocus.utils.cli import cli_main
 
 
 def parse_args(argv=None):

@@ -22,13 +22,8 @@ Examples:
         configs/experiments/map_protocol_ffpp-c40.py --launcher pytorch
 """
 import argparse
-import os.path as osp
-import sys
 
-sys.path.insert(
-    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
-from mmfocus.utils.cli import (add_launcher_args, cli_main,  # noqa: E402
+from mmfocus.utils.cli import (add_launcher_args, cli_main,
                                export_local_rank)
 
 

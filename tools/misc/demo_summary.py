@@ -8,9 +8,6 @@ import json
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
-
 
 def _latest_metrics(work_dir: str) -> dict:
     from mmfocus.visualization.report import find_test_metrics, load_metrics

@@ -6,14 +6,9 @@ Example:
         --cfg-options model.fused_weight=1.0
 """
 import argparse
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
-
-from mmfocus.apis.runner import load_config  # noqa: E402
-from mmfocus.utils.cli import cli_main  # noqa: E402
+from mmfocus.apis.runner import load_config
+from mmfocus.utils.cli import cli_main
 
 
 def main(argv=None):

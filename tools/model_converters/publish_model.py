@@ -12,16 +12,12 @@ import argparse
 import hashlib
 import io
 import os.path as osp
-import sys
 
 import torch
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
-
-from mmfocus.utils.checkpoint import load_checkpoint_file  # noqa: E402
-from mmfocus.utils.cli import cli_main  # noqa: E402
-from mmfocus.utils.io import atomic_write  # noqa: E402
+from mmfocus.utils.checkpoint import load_checkpoint_file
+from mmfocus.utils.cli import cli_main
+from mmfocus.utils.io import atomic_write
 
 
 def main(argv=None):

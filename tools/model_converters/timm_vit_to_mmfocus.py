@@ -13,17 +13,13 @@ The same file initialises both FoCus branches.
 """
 import argparse
 import os.path as osp
-import sys
 
 import torch
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
-
-from mmfocus.models.utils.convert import convert_timm_vit  # noqa: E402
-from mmfocus.utils.cli import cli_main  # noqa: E402
-from mmfocus.utils.checkpoint import load_checkpoint_file  # noqa: E402
-from mmfocus.utils.io import atomic_open  # noqa: E402
+from mmfocus.models.utils.convert import convert_timm_vit
+from mmfocus.utils.cli import cli_main
+from mmfocus.utils.checkpoint import load_checkpoint_file
+from mmfocus.utils.io import atomic_open
 
 
 def load_any(path: str) -> dict:

@@ -22,16 +22,12 @@ prefix='backbone', checkpoint='checkpoints/efb4_tv.pth'))``.
 """
 import argparse
 import os.path as osp
-import sys
 
 import torch
 
-sys.path.insert(0,
-                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
-from mmfocus.utils.cli import cli_main  # noqa: E402
-from mmfocus.utils.checkpoint import load_state_dict_file  # noqa: E402
-from mmfocus.utils.io import atomic_open  # noqa: E402
+from mmfocus.utils.cli import cli_main
+from mmfocus.utils.checkpoint import load_state_dict_file
+from mmfocus.utils.io import atomic_open
 
 
 def load_any(path: str) -> dict:

@@ -13,13 +13,8 @@ Example:
 See docs/en/user_guides/visualization.md.
 """
 import argparse
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-
-from mmfocus.utils.cli import cli_main  # noqa: E402
+from mmfocus.utils.cli import cli_main
 
 
 def parse_args(argv=None):
