@@ -11,6 +11,7 @@ import os.path as osp
 from mmfocus.apis.runner import build_runner, load_config
 from mmfocus.utils.cli import (add_launcher_args, cli_main,
                                export_local_rank)
+from mmfocus.utils.config import drop_hooks
 
 
 def parse_args(argv=None):
@@ -47,8 +48,7 @@ def main(argv=None):
                       work_dir=args.work_dir, launcher=args.launcher)
     cfg.load_from = args.checkpoint
     cfg.resume = False
-    hooks = [h for h in cfg.get('custom_hooks', [])
-             if h.get('type') not in ('FlopsProfileHook', 'RNGStateHook')]
+    hooks = drop_hooks(cfg, ('FlopsProfileHook', 'RNGStateHook'))
     map_hooks = [h for h in hooks if h.get('type') == 'ManipulationMapHook']
     if args.no_maps:
         hooks = [h for h in hooks if h.get('type') != 'ManipulationMapHook']

@@ -15,6 +15,7 @@ import torch
 from mmfocus.apis.runner import build_runner, load_config
 from mmfocus.utils.cli import (add_launcher_args, cli_main,
                                export_local_rank)
+from mmfocus.utils.config import drop_validation
 
 
 def parse_args(argv=None):
@@ -93,10 +94,7 @@ def main(argv=None):
     cfg = load_config(args.config, args.cfg_options, args.allow_new_keys,
                       work_dir=args.work_dir, launcher=args.launcher)
     if args.no_validate:
-        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
-        if cfg.get('train_cfg'):
-            cfg.train_cfg.pop('val_interval', None)
-            cfg.train_cfg['val_interval'] = 10**9
+        drop_validation(cfg)
     if args.amp:
         apply_amp(cfg, args.amp)
     if args.compile:

@@ -32,19 +32,20 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
-from mmfocus.maps.generate import generate_maps
-from mmfocus.maps.sources import map_source_class, map_source_names
-from mmfocus.utils.device import default_device
-from mmfocus.utils.dist import init_dist
-from mmfocus.utils.io import atomic_write, atomic_write_json, imread_checked
-from .tables import finite_or_none, map_quality_markdown, results_markdown
 from mmfocus.apis.inference import (image_size_from_header, inference_model,
                                     init_model)
 from mmfocus.apis.runner import build_runner, load_config
 from mmfocus.datasets.transforms import LoadManipulationMask
 from mmfocus.evaluation import functional as Fn
 from mmfocus.evaluation.metrics import MapQualityMetric
-from mmfocus.utils.config import merge_cfg_options
+from mmfocus.maps.generate import generate_maps
+from mmfocus.maps.sources import map_source_class, map_source_names
+from mmfocus.utils.config import (drop_hooks, drop_validation,
+                                  merge_cfg_options)
+from mmfocus.utils.device import default_device
+from mmfocus.utils.dist import init_dist
+from mmfocus.utils.io import atomic_write, atomic_write_json, imread_checked
+from .tables import finite_or_none, map_quality_markdown, results_markdown
 
 CROSS_DATASETS = ('CDF', 'WDF', 'DFDC', 'DFDCp')
 # hooks that cost time and add nothing to a protocol run
@@ -384,12 +385,9 @@ class MapProtocol:
         if test:
             drop |= {'FlopsProfileHook', 'RNGStateHook',
                      'ManipulationMapHook'}
-        cfg.custom_hooks = [
-            h for h in cfg.get('custom_hooks', []) if h.get('type') not in drop
-        ]
+        drop_hooks(cfg, drop)
         if not test and not opts.get('validate', False):
-            cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
-            cfg.train_cfg['val_interval'] = 10**9
+            drop_validation(cfg)
         _RUN_COUNTER[0] += 1
         cfg.experiment_name = (f'{src["name"]}-{"test" if test else "train"}'
                                f'-{os.getpid()}-{_RUN_COUNTER[0]}')

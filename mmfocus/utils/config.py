@@ -259,3 +259,22 @@ def check_config_types(cfg: Config) -> None:
     if errors:
         more = f' (and {len(errors) - 1} more)' if len(errors) > 1 else ''
         raise TypeError(errors[0] + more)
+
+
+def drop_validation(cfg: Config) -> None:
+    """Train without validation: no val loop, dataloader or evaluator, and
+    a ``val_interval`` that is never reached (the edit ``tools/train.py
+    --no-validate`` and the map protocol make)."""
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    if cfg.get('train_cfg'):
+        cfg.train_cfg['val_interval'] = 10**9
+
+
+def drop_hooks(cfg: Config, types) -> list:
+    """Remove the ``custom_hooks`` whose ``type`` is in ``types``; returns
+    the hooks kept (also set on ``cfg``)."""
+    types = set(types)
+    kept = [h for h in cfg.get('custom_hooks', []) or []
+            if h.get('type') not in types]
+    cfg.custom_hooks = kept
+    return kept
