@@ -379,6 +379,9 @@ def test_map_sources_spec_quality_only_with_faithfulness(
     assert spec.train_models is False
     spec.faithfulness.update(num_fakes=3, steps=4,
                              scorer=dict(config=tiny, checkpoint=ckpt))
+    for s in spec.sources:  # as on a fresh clone, whatever work_dirs holds
+        if s['name'] == 'no-cl':
+            s['maps']['checkpoint'] = str(tmp_path / 'not_trained.pth')
     out = MapProtocol(spec, sources=['ssim', 'no-cl'], progress=False,
                       log=lambda s: None).run()
     assert not osp.exists(tmp_path / 'w' / 'train')  # nothing trained
