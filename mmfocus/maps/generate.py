@@ -42,7 +42,7 @@ Example:
 import copy
 import os.path as osp
 import warnings
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional
 
 import cv2
 import numpy as np

@@ -270,8 +270,7 @@ class SRM(_ModalityTransform):
         self.truncate = truncate
 
     def _filter(self, img: np.ndarray) -> np.ndarray:
-        out = _batched(srm, img, reduce=self.reduce, truncate=self.truncate)
-        return out if out.ndim == 3 else out[..., None]
+        return _batched(srm, img, reduce=self.reduce, truncate=self.truncate)
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(reduce={self.reduce!r}, '

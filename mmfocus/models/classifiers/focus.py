@@ -269,6 +269,12 @@ class FoCus(BaseModel):
             return att.expand(-1, 2, -1, -1)
         return self.heads[b].car_maps(f['feat'], norm=self.map_norm)
 
+    @property
+    def _maps_are_fake_class(self) -> bool:
+        """Posterior CAR maps: the manipulation map is the fake class's
+        whatever the prediction (the real-class map is its complement)."""
+        return self.map_norm == 'posterior' and self.map_source == 'car'
+
     def manipulation_maps(self, feats: dict, target_class: Optional[int] = None
                           ) -> torch.Tensor:
         """Fused map (B, h, w) in [0, 1] on the token grid.
@@ -280,8 +286,7 @@ class FoCus(BaseModel):
                 'posterior'``); 1 gives the Eq. 9 fake-evidence map.
         """
         grid = feats['grid']
-        if (target_class is None and self.map_norm == 'posterior'
-                and self.map_source == 'car'):
+        if target_class is None and self._maps_are_fake_class:
             target_class = 1
         maps = []
         for b, f in feats['branch'].items():
@@ -312,7 +317,7 @@ class FoCus(BaseModel):
         scores = self._scores(feats)
         up = dict(size=(H, W), mode='bilinear', align_corners=False)
         maps = F.interpolate(self.manipulation_maps(feats)[:, None], **up)
-        maps_fake = F.interpolate(
+        maps_fake = maps if self._maps_are_fake_class else F.interpolate(
             self.manipulation_maps(feats, target_class=1)[:, None], **up)
         if data_samples is None:
             data_samples = [DataSample() for _ in range(scores.shape[0])]
