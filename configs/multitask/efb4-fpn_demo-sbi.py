@@ -8,8 +8,6 @@ _base_ = [
     '../_base_/datasets/demo-sbi.py',
     '../_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['mmfocus', 'mmfocus.models.multitask'],
-                      allow_failed_imports=False)
 model = dict(
     backbone=dict(arch='b0', drop_path_rate=0.1),
     neck=dict(in_channels=[24, 40, 112, 320], out_channels=64),

@@ -8,7 +8,5 @@ _base_ = [
     '../_base_/schedules/adam_30k.py',
     '../_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['mmfocus', 'mmfocus.models.multitask'],
-                      allow_failed_imports=False)
 train_dataloader = dict(
     dataset=dict(ann_file='train_maps-focus.json'))

@@ -6,8 +6,6 @@ _base_ = [
     '../_base_/schedules/adam_30k.py',
     '../_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['mmfocus', 'mmfocus.models.multitask'],
-                      allow_failed_imports=False)
 model = dict(neck=None, decoder=None, map_weight=0.0)
 # no predicted map: evaluate and dump classification only
 val_evaluator = [dict(type='ForgeryMetric')]

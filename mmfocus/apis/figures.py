@@ -122,7 +122,7 @@ def pre_logits(model: torch.nn.Module, inputs) -> torch.Tensor:
     Args:
         model (nn.Module): A model with ``extract_pre_logits(inputs)``
             (:class:`~mmfocus.models.FoCus`,
-            :class:`~mmfocus.models.multitask.MultiTaskDetector`) or an
+            :class:`~mmfocus.models.classifiers.MultiTaskDetector`) or an
             mmpretrain classifier (``extract_feat(inputs, stage=...)``).
         inputs: Preprocessed inputs (the data preprocessor's output).
 

@@ -9,7 +9,8 @@ coordinates) onto the full extent of the ``size x size`` output, i.e. onto
 moves the points, so ``cv2.transform(points[None], affine)`` gives the
 landmarks in crop coordinates and
 ``cv2.warpAffine(img, affine, (size, size))`` gives the crop (up to the
-anti-alias prefilter applied for strong downscaling).
+anti-alias prefilter applied for strong downscaling). :func:`project_map`
+is the way back: a crop-space map warped onto the full image.
 """
 from typing import Optional, Tuple
 
@@ -121,3 +122,50 @@ def crop_face(img: np.ndarray,
         pts = np.asarray(landmarks, dtype=np.float64).reshape(-1, 2)
         lmk = (pts @ affine[:, :2].T + affine[:, 2]).astype(np.float32)
     return crop, lmk, affine
+
+
+def project_map(m: np.ndarray, affine: np.ndarray,
+                img_shape: Tuple[int, int]
+                ) -> Tuple[Optional[Tuple[slice, slice]], np.ndarray,
+                           np.ndarray]:
+    """Project a crop-space map back onto the full image.
+
+    The inverse of the crop: ``cv2.warpAffine`` with ``WARP_INVERSE_MAP``
+    and the image -> crop ``affine`` of :func:`crop_face`,
+    evaluated only inside the crop square's bounding window (so a face on a
+    huge image costs no full-size buffer).
+
+    Args:
+        m (np.ndarray): ``(S, S)`` float map of a ``S x S`` crop.
+        affine (np.ndarray): 2x3 image -> crop affine.
+        img_shape (tuple): ``(H, W)`` of the full image.
+
+    Returns:
+        tuple: ``(rows, cols)`` slices of the window (None if the square
+        lies outside the image), the map in that window and the coverage
+        (1 inside the crop square, 0 outside, soft at its edge).
+    """
+    h, w = img_shape[:2]
+    A = np.asarray(affine, dtype=np.float64)
+    inv = cv2.invertAffineTransform(A)
+    s = m.shape[0]
+    corners = np.array([[-.5, -.5], [s - .5, -.5], [-.5, s - .5],
+                        [s - .5, s - .5]])
+    pts = corners @ inv[:, :2].T + inv[:, 2]
+    x1 = max(int(np.floor(pts[:, 0].min())) - 1, 0)
+    y1 = max(int(np.floor(pts[:, 1].min())) - 1, 0)
+    x2 = min(int(np.ceil(pts[:, 0].max())) + 2, w)
+    y2 = min(int(np.ceil(pts[:, 1].max())) + 2, h)
+    if x2 <= x1 or y2 <= y1:
+        return None, np.zeros((0, 0), np.float32), np.zeros((0, 0),
+                                                            np.float32)
+    win = A.copy()
+    win[:, 2] += A[:, :2] @ np.array([x1, y1], dtype=np.float64)
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    size = (x2 - x1, y2 - y1)
+    proj = cv2.warpAffine(m.astype(np.float32), win, size, flags=flags,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    cover = cv2.warpAffine(np.ones(m.shape[:2], np.float32), win, size,
+                           flags=flags, borderMode=cv2.BORDER_CONSTANT,
+                           borderValue=0)
+    return (slice(y1, y2), slice(x1, x2)), proj, cover

@@ -4,4 +4,3 @@ from .data_preprocessors import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
 from .utils import *  # noqa: F401,F403
-from .multitask import *  # noqa: F401,F403

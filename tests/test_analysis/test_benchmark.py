@@ -371,6 +371,11 @@ def test_tool_on_tiny_config(tiny_demo_data, tmp_path):
     assert wn['measured_train'] == B.workers_needed(
         res['models']['train']['model']['img_s'], data['img_s_per_worker'])
     assert wn['gpu_train_aim'] == math.ceil(3000 / data['img_s_per_worker'])
+    # the tool's defaults of --train-target ... --gpu-infer-aim
+    assert res['targets'] == dict(train_ratio=1.15, infer_ratio=1.10,
+                                  gpu_train_img_s=3000., gpu_infer_img_s=1e4)
+    assert '<= 1.15x' in text and '<= 1.10x' in text
+    assert 'for the 3000 img/s GPU aim' in text
     assert res['models']['memory']['train']['model']['static_mib'] > 0
 
 
@@ -447,3 +452,52 @@ def test_tool_rejects_bad_numbers(capsys):
         with pytest.raises(SystemExit) as e:
             tool.parse_args([CFG] + args)
         assert e.value.code == 2  # argparse usage error
+
+
+def _result(**kw):
+    times = B.summarize_times([0.2, 0.2], 2)
+    ref = B.summarize_times([0.1, 0.1], 2)
+    res = dict(
+        config='c.py', reference='vit-test', reference_desc='2 x vit-test',
+        env=dict(device='cpu', cpu='CPU', cpus=2, torch_threads=1,
+                 torch='t', timm='t', mmengine='m', mmfocus='f', date='d'),
+        setting=dict(batch_size=2, shape=[32, 32], amp='none', compile=None,
+                     warmup=0, repeats=2, iters=1, infer_mode='tensor'),
+        params=dict(model=10, reference=8),
+        models=dict(train=dict(model=times, reference=ref,
+                               ratio=B.paired_ratio([.2, .2], [.1, .1]))),
+        data=dict(status='measured', workers=1, images=4, ann_file='a.json',
+                  img_s=10., img_s_per_worker=10., rate_note='n'),
+        workers_needed=dict(measured_train=1, gpu_train_aim=300,
+                            gpu_train_aim_img_s=3000.))
+    res.update(kw)
+    return res
+
+
+def test_report_judges_against_the_callers_targets():
+    # the library holds no project targets: they come with the result ...
+    assert not hasattr(B, 'TRAIN_TARGET') and not hasattr(B, 'GPU_TRAIN_AIM')
+    text = B.format_report(_result(targets=dict(
+        train_ratio=2.5, infer_ratio=1.1, gpu_train_img_s=3000.)))
+    assert '2.000x' in text and '<= 2.50x met' in text
+    assert '300 for the 3000 img/s GPU aim' in text
+    # ... or as an argument, which wins
+    text = B.format_report(_result(targets=dict(train_ratio=2.5)),
+                           targets=dict(train_ratio=1.5))
+    assert '<= 1.50x NOT met' in text
+    # none: the ratio without a verdict
+    text = B.format_report(_result(workers_needed=dict(measured_train=1)))
+    assert '2.000x' in text and '<=' not in text
+    assert text.endswith('1 for the measured training throughput')
+
+
+def test_tool_targets_default_to_the_projects():
+    tool = _tool_module()
+    args = tool.parse_args([CFG])
+    assert (args.train_target, args.infer_target) == (1.15, 1.10)
+    assert (args.gpu_train_aim, args.gpu_infer_aim) == (3000., 10000.)
+    args = tool.parse_args([CFG, '--train-target', '1.2',
+                            '--gpu-train-aim', '2000'])
+    assert (args.train_target, args.gpu_train_aim) == (1.2, 2000.)
+    with pytest.raises(SystemExit):
+        tool.parse_args([CFG, '--infer-target', '0'])

@@ -264,3 +264,27 @@ def test_video_frames_score_and_bad_videos(inferencer, face_video,
     [nf] = inferencer(blank)
     assert nf['num_frames'] == nf['num_frames_without_face'] == 3
     assert nf['score'] is None and 'no face' in nf['error']
+
+
+def test_calls_keep_no_state_on_the_inferencer(inferencer, tmp_path,
+                                               monkeypatch):
+    """Each call's state (output folder, names, queue) is its own: nothing
+    is left on the inferencer, and an interrupted call leaves nothing for
+    the next one."""
+    import mmfocus.apis.inferencer as inferencer_mod
+    before = dict(vars(inferencer))
+    real = inferencer_mod.inference_model
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt('killed')
+
+    monkeypatch.setattr(inferencer_mod, 'inference_model', interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        inferencer([PHOTO, PHOTO], out_dir=str(tmp_path / 'a'))
+    monkeypatch.setattr(inferencer_mod, 'inference_model', real)
+    assert vars(inferencer) == before
+    [res] = inferencer(PHOTO, out_dir=str(tmp_path / 'b'))
+    assert vars(inferencer) == before
+    assert res['faces'] and res['vis_path'] == 'vis/2008_001009.jpg'
+    lines = open(tmp_path / 'b' / 'results.jsonl').read().splitlines()
+    assert [json.loads(ln)['input'] for ln in lines] == [PHOTO]

@@ -33,11 +33,11 @@ def ffpp_converted(ffpp_tree, dlib_det, tmp_path_factory):
 
 @pytest.fixture
 def kill_at_save(monkeypatch):
-    """``kill_at_save(n)``: the converter engine's ``n``-th crop write raises
+    """``kill_at_save(n)``: the converter's ``n``-th crop write raises
     ``KeyboardInterrupt``, as if the process were killed there (until
     ``monkeypatch.undo()``)."""
-    from mmfocus.datasets.converters import engine
-    real_save = engine.atomic_save_image
+    from mmfocus.datasets.converters import process
+    real_save = process.atomic_save_image
 
     def arm(n):
         calls = []
@@ -48,6 +48,6 @@ def kill_at_save(monkeypatch):
                 raise KeyboardInterrupt('killed')
             return real_save(path, img, *args, **kwargs)
 
-        monkeypatch.setattr(engine, 'atomic_save_image', dying_save)
+        monkeypatch.setattr(process, 'atomic_save_image', dying_save)
 
     return arm

@@ -352,19 +352,19 @@ def test_two_workers_and_progress_bar(ffpp_tree, ffpp_converted, tmp_path,
 
 def test_truncated_video(ffpp_tree, dlib_det, tmp_path, monkeypatch):
     from mmfocus.datasets.converters import (ConvertSettings, VideoTask,
-                                             engine, merge_records)
+                                             merge_records, process)
     root, _ = ffpp_tree
     path = osp.join(root, 'original_sequences', 'youtube', 'c23', 'videos',
                     '000.mp4')
-    real_read = engine.read_frames
+    real_read = process.read_frames
 
     def cut(p, indices):  # the stream ends after frame 4
         frames, bad = real_read(p, [i for i in indices if i <= 4])
         return frames, sorted(set(bad) | {i for i in indices if i > 4})
 
-    monkeypatch.setattr(engine, 'read_frames', cut)
+    monkeypatch.setattr(process, 'read_frames', cut)
     task = VideoTask('real', '000', path, 0, 'real', 'test')
-    rec = engine.process_video(task, str(tmp_path), ConvertSettings(
+    rec = process.process_video(task, str(tmp_path), ConvertSettings(
         frames=4, size=64), dlib_det)
     assert rec['status'] == 'truncated' and rec['unreadable'] == [5, 7]
     assert [f['frame_idx'] for f in rec['frames']] == [1, 3]

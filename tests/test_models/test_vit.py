@@ -5,7 +5,7 @@ from timm.layers.pos_embed_sincos import build_sincos2d_pos_embed
 from timm.models.vision_transformer import VisionTransformer
 
 from mmfocus.models import FoCusViT, get_2d_sincos_pos_embed
-from mmfocus.models.utils.convert import convert_timm_vit
+from mmfocus.models.converters import convert_timm_vit
 
 TINY = dict(embed_dim=64, depth=2, num_heads=2, mlp_ratio=4.)
 

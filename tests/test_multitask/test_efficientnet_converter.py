@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import mmfocus  # noqa: F401
-from mmfocus.models.multitask.convert import (backbone_kwargs_for,
+from mmfocus.models.converters import (backbone_kwargs_for,
                                               check_shapes,
                                               convert_efficientnet)
 
@@ -111,7 +111,7 @@ def test_mismatched_arch_and_foreign_state_dicts_fail_clearly():
 
 
 def test_tool_writes_a_checkpoint_the_multitask_backbone_loads(tmp_path):
-    from mmfocus.models.multitask import MultiTaskDetector
+    from mmfocus.models import MultiTaskDetector
     src = _source('torchvision')
     pth = str(tmp_path / 'tv_b0.pth')
     torch.save(src.state_dict(), pth)

@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmpretrain.structures import DataSample
 
 import mmfocus  # noqa: F401  (stack fixes before mmseg)
-from mmfocus.models.multitask import MultiTaskDetector
+from mmfocus.models import MultiTaskDetector
 from mmfocus.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

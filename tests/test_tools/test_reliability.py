@@ -244,7 +244,8 @@ def _lines(path):
 
 def test_infer_keeps_result_lines_when_the_final_write_fails(
         infer_tool, random_checkpoint, tmp_path, monkeypatch):
-    import mmfocus.apis.inferencer as inferencer_mod
+    # results.json is written by mmfocus.apis.outputs.save_results
+    import mmfocus.apis.outputs as outputs_mod
     from mmfocus.utils.io import atomic_open
 
     def full_disk(path, obj, overwrite=True, indent=2):
@@ -252,7 +253,7 @@ def test_infer_keeps_result_lines_when_the_final_write_fails(
             f.write(json.dumps(obj)[:100])
             raise OSError(errno.ENOSPC, ENOSPC)
 
-    monkeypatch.setattr(inferencer_mod, 'atomic_write_json', full_disk)
+    monkeypatch.setattr(outputs_mod, 'atomic_write_json', full_disk)
     out = str(tmp_path / 'out')
     rc, stdout, stderr = infer_tool(
         _inputs(tmp_path) + ['--config', CFG, '--checkpoint',

@@ -27,6 +27,14 @@ import os.path as osp
 
 
 AMP_DTYPES = {'none': None, 'bf16': 'bfloat16', 'fp16': 'float16'}
+#: The project's targets (issue 5), as ratios of step times (model /
+#: reference); the defaults of --train-target and --infer-target.
+TRAIN_TARGET = 1.15
+INFER_TARGET = 1.10
+#: The project's GPU aims on one H100 at 224x224 with bf16 (images/s); the
+#: defaults of --gpu-train-aim and --gpu-infer-aim.
+GPU_TRAIN_AIM = 3000.
+GPU_INFER_AIM = 10000.
 
 
 def parse_args(argv=None):
@@ -93,6 +101,22 @@ def parse_args(argv=None):
     p.add_argument('--allow-new-keys', action='store_true',
                    help='let --cfg-options add keys the config lacks')
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--train-target', type=float, default=TRAIN_TARGET,
+                   metavar='RATIO',
+                   help='the train-step ratio model / reference to meet. '
+                   f'Defaults to {TRAIN_TARGET}')
+    p.add_argument('--infer-target', type=float, default=INFER_TARGET,
+                   metavar='RATIO',
+                   help='the inference ratio model / reference to meet. '
+                   f'Defaults to {INFER_TARGET}')
+    p.add_argument('--gpu-train-aim', type=float, default=GPU_TRAIN_AIM,
+                   metavar='IMG_S',
+                   help='training images/s the data-pipeline workers must '
+                   f'feed (the GPU aim). Defaults to {GPU_TRAIN_AIM:.0f}')
+    p.add_argument('--gpu-infer-aim', type=float, default=GPU_INFER_AIM,
+                   metavar='IMG_S',
+                   help='the GPU inference aim in images/s, recorded in the '
+                   f'result. Defaults to {GPU_INFER_AIM:.0f}')
     args = p.parse_args(argv)
     if args.shape is not None and (len(args.shape) not in (1, 2)
                                    or min(args.shape) < 1):
@@ -109,6 +133,11 @@ def parse_args(argv=None):
         p.error(f'--workers must be >= 0, got {args.workers}')
     if args.data_samples < 0:
         p.error(f'--data-samples must be >= 0, got {args.data_samples}')
+    for name in ('train_target', 'infer_target', 'gpu_train_aim',
+                 'gpu_infer_aim'):
+        if not getattr(args, name) > 0:
+            p.error(f'--{name.replace("_", "-")} must be positive, got '
+                    f'{getattr(args, name)}')
     return args
 
 
@@ -269,8 +298,8 @@ def main(argv=None):
         train_img_s = timings.get('train', {}).get('model', {}).get('img_s')
         wn = dict(measured_train=train_img_s and B.workers_needed(
             train_img_s, per),
-                  gpu_train_aim=B.workers_needed(B.GPU_TRAIN_AIM, per),
-                  gpu_train_aim_img_s=B.GPU_TRAIN_AIM)
+                  gpu_train_aim=B.workers_needed(args.gpu_train_aim, per),
+                  gpu_train_aim_img_s=args.gpu_train_aim)
     ref_desc = 'none' if reference is None else (
         f'{branches} x {args.reference} ({ref_spec[0]}, random weights, '
         f'drop_path_rate {dpr})')
@@ -287,9 +316,10 @@ def main(argv=None):
                      optim_wrapper=type(wrappers['model']).__name__),
         params={n: sum(p.numel() for p in m.parameters())
                 for n, m in models.items()},
-        targets=dict(train_ratio=B.TRAIN_TARGET, infer_ratio=B.INFER_TARGET,
-                     gpu_train_img_s=B.GPU_TRAIN_AIM,
-                     gpu_infer_img_s=B.GPU_INFER_AIM),
+        targets=dict(train_ratio=args.train_target,
+                     infer_ratio=args.infer_target,
+                     gpu_train_img_s=args.gpu_train_aim,
+                     gpu_infer_img_s=args.gpu_infer_aim),
         models=timings, preprocessor=pre, data=data, workers_needed=wn)
     print(B.format_report(result))
     if args.out:

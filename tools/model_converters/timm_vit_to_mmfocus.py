@@ -16,7 +16,7 @@ import os.path as osp
 
 import torch
 
-from mmfocus.models.utils.convert import convert_timm_vit
+from mmfocus.models.converters import convert_timm_vit
 from mmfocus.utils.cli import cli_main
 from mmfocus.utils.checkpoint import load_checkpoint_file
 from mmfocus.utils.io import atomic_open

@@ -62,9 +62,9 @@ def main(argv=None):
     import mmfocus  # noqa: F401  (stack fixes)
     from mmpretrain.models.backbones import EfficientNet
 
-    from mmfocus.models.multitask.convert import (backbone_kwargs_for,
-                                                  check_shapes,
-                                                  convert_efficientnet)
+    from mmfocus.models.converters import (backbone_kwargs_for,
+                                           check_shapes,
+                                           convert_efficientnet)
     state = load_any(args.src)
     try:
         target = EfficientNet(arch=args.arch).state_dict()

@@ -3,96 +3,21 @@
 accumulated in bounded memory."""
 import os.path as osp
 import zlib
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmfocus.registry import METRICS
-from mmfocus.utils.io import imread_checked, load_json
 from .. import functional as Fn
-from .forgery_metric import _to_numpy, binary_label_of
+from .forgery_metric import binary_label_of
+from .map_metric_priors import (_PRIORS, _normalise, mean_mask_prior,
+                                region_pooled, region_priors)
+from .map_metric_utils import (_add_scores, _map_of, _mean, _Scorer,
+                               merge_groups)
 
 _STATE = 'MapQualityMetric.state'
-_PRIORS = ('prior_mean_mask', 'prior_gaussian', 'prior_region')
-_CHUNK = 256  # masks scored at once by a fixed-map scorer
-
-
-def _map_of(sample: dict, key: str) -> Optional[np.ndarray]:
-    """A 2-D float32 map stored under ``key`` (tensor, array or PixelData
-    dict), or None when the key is absent."""
-    value = sample.get(key)
-    if value is None:
-        return None
-    try:
-        return Fn._squeeze_2d(_to_numpy(value).astype(np.float32))
-    except ValueError as e:
-        raise ValueError(f"'{key}' of {sample.get('img_path')}: {e}") from e
-
-
-def _normalise(prior: np.ndarray) -> np.ndarray:
-    """Min-max normalise a prior to ``[0, 1]`` (float16, like the maps)."""
-    lo, hi = float(prior.min()), float(prior.max())
-    prior = (prior - lo) / (hi - lo) if hi > lo else np.zeros_like(prior)
-    return prior.astype(np.float16)
-
-
-class _Scorer:
-    """Per-image scores of one map against ``(K, H*W)`` binary masks: pixel
-    AUC, IoU / F1 at the thresholds, best-threshold F1, pointing game.
-
-    Built once per model map, or once per position prior and reused for
-    every fake (the prior's pixel order is sorted once).
-    """
-
-    def __init__(self, map2d: np.ndarray, thrs: Sequence[float]) -> None:
-        v = np.asarray(map2d, np.float32).reshape(-1)
-        self.thrs = tuple(thrs)
-        self.rank = Fn._MapRanking(v)
-        self.preds = np.stack([v >= t for t in self.thrs]).astype(np.float64)
-        self.n_pred = self.preds.sum(1)
-        self.at_max = (v == v.max()).astype(np.float64)
-
-    def __call__(self, gt: np.ndarray) -> Dict[str, np.ndarray]:
-        gt = np.atleast_2d(gt)
-        gtf = gt.astype(np.float64)
-        n_pos = gtf.sum(1)
-        tp = gtf @ self.preds.T  # (K, T)
-        out = dict(pixel_auc_per_image=self.rank.auc(gt))
-        with np.errstate(invalid='ignore', divide='ignore'):
-            union = n_pos[:, None] + self.n_pred[None] - tp
-            iou = np.where(union > 0, tp / union, np.nan)
-            both = n_pos[:, None] + self.n_pred[None]
-            f1 = np.where(both > 0, 2 * tp / both, np.nan)
-            pg = np.where(n_pos > 0, gtf @ self.at_max / self.at_max.sum(),
-                          np.nan)
-        for i, t in enumerate(self.thrs):
-            out[f'iou@{t:g}'] = iou[:, i]
-        for i, t in enumerate(self.thrs):
-            out[f'f1@{t:g}'] = f1[:, i]
-        out['f1_best_optimistic'] = self.rank.best_f1(gt)
-        out['pointing_game'] = pg
-        return out
-
-
-def _add_scores(sums: dict, prefix: str, scores: Dict[str, np.ndarray],
-                weight: float = 1.0) -> None:
-    """Add per-image scores to running ``[sum, count]`` pairs (nan skipped;
-    ``weight`` scales both, for a sampled stratum)."""
-    for k, v in scores.items():
-        v = np.asarray(v, np.float64)
-        ok = ~np.isnan(v)
-        acc = sums.setdefault(prefix + k, np.zeros(2))
-        acc[0] += weight * v[ok].sum()
-        acc[1] += weight * ok.sum()
-
-
-def _mean(sums: dict, key: str) -> float:
-    acc = sums.get(key)
-    if acc is None or acc[1] <= 0:
-        return float('nan')
-    return float(acc[0] / acc[1])
 
 
 @METRICS.register_module()
@@ -308,45 +233,10 @@ class MapQualityMetric(BaseMetric):
         from the training annotation's fake masks (read once per shape)."""
         if self._region is not None and self._region['shape'] == shape:
             return self._region
-        import cv2
-
         ann = self.region_prior_ann
         assert ann is not None
-        data = load_json(ann, 'region_prior_ann')
-        entries = data.get('data_list') if isinstance(data, dict) else data
-        if not isinstance(entries, list):
-            raise ValueError(f'MapQualityMetric: region_prior_ann {ann} has '
-                             "no 'data_list'")
-        root = self.data_root if self.data_root else osp.dirname(ann)
-        sums: Dict[str, np.ndarray] = {}
-        counts: Dict[str, int] = {}
-        for e in entries:
-            if int(e.get('gt_label', 0)) != 1 or not e.get('mask_path'):
-                continue
-            path = e['mask_path']
-            path = path if osp.isabs(path) else osp.join(root, path)
-            mask = imread_checked(path, cv2.IMREAD_UNCHANGED)
-            if mask.ndim == 3:
-                mask = mask[..., 0]
-            scale = 65535. if mask.dtype == np.uint16 else 255.
-            mask = Fn.resize_map(mask.astype(np.float32) / scale, shape)
-            method = str(e.get('method', 'fake'))
-            sums[method] = sums.get(method, 0.) + mask.astype(np.float64)
-            counts[method] = counts.get(method, 0) + 1
-        if not counts:
-            raise ValueError(f'MapQualityMetric: region_prior_ann {ann} has '
-                             'no fake entry with a mask_path')
-        maps = {m: _normalise(sums[m] / counts[m]) for m in sums}
-        fallback = _normalise(sum(sums.values()) / sum(counts.values()))
-        MMLogger.get_current_instance().info(
-            f'MapQualityMetric: region prior from {sum(counts.values())} '
-            f'training masks of {len(counts)} methods ({ann}): ' +
-            ', '.join(f'{m} {counts[m]}' for m in sorted(counts)))
-        self._region = dict(
-            shape=shape, maps=maps, fallback=fallback,
-            scorers={m: _Scorer(p, self.iou_thrs)
-                     for m, p in maps.items()},
-            fallback_scorer=_Scorer(fallback, self.iou_thrs))
+        self._region = region_priors(ann, self.data_root, shape,
+                                     self.iou_thrs)
         return self._region
 
     # ------------------------------------------------------------- state
@@ -534,66 +424,6 @@ class MapQualityMetric(BaseMetric):
         self._evict(st)
 
     # ----------------------------------------------------------- compute
-    @staticmethod
-    def _merge(groups: Iterable[dict]) -> dict:
-        """A new group holding the sum of ``groups`` (not modified)."""
-        groups = list(groups)
-        first = groups[0]
-        out = dict(n_fakes=0, n_twin_paths=0, n_pairs=0, sums={},
-                   pix=np.zeros_like(first['pix']),
-                   pair=np.zeros_like(first['pair']),
-                   mask_sum=np.zeros_like(first['mask_sum']), methods={},
-                   unseen={}, strata=[])
-        for g in groups:
-            for k in ('n_fakes', 'n_twin_paths', 'n_pairs'):
-                out[k] += g[k]
-            for k, v in g['sums'].items():
-                out['sums'][k] = out['sums'].get(k, 0.) + v
-            for k in ('pix', 'pair', 'mask_sum'):
-                out[k] = out[k] + g[k]
-            for m, v in g['methods'].items():
-                o = out['methods'].setdefault(
-                    m, dict(n=0, pos=np.zeros_like(v['pos'])))
-                o['n'] += v['n']
-                o['pos'] = o['pos'] + v['pos']
-            for m, n in g['unseen'].items():
-                out['unseen'][m] = out['unseen'].get(m, 0) + n
-            out['strata'] += [s for s in g['strata'] if s['n']]
-        return out
-
-    def _mean_mask_prior(self, g: dict, shape: tuple) -> Dict[str, float]:
-        """Pooled (exact) and per-image (reservoir) scores of the mean test
-        mask of group ``g``."""
-        prior = _normalise(g['mask_sum'] / g['n_fakes'])
-        pos = sum(m['pos'] for m in g['methods'].values())
-        out = dict(pixel_auc=Fn.weighted_auc(prior, pos, g['n_fakes'] - pos))
-        scorer, sums, sampled = _Scorer(prior, self.iou_thrs), {}, 0
-        size = int(np.prod(shape))
-        for s in g['strata']:
-            if not s['items']:
-                continue
-            sampled += len(s['items'])
-            weight = s['n'] / len(s['items'])
-            for i in range(0, len(s['items']), _CHUNK):
-                gt = np.stack([
-                    np.unpackbits(b, count=size)
-                    for b in s['items'][i:i + _CHUNK]
-                ]).astype(bool)
-                _add_scores(sums, '', scorer(gt), weight)
-        out.update({k: _mean(sums, k) for k in sums})
-        out['num_sampled'] = float(sampled)
-        return out
-
-    def _region_pooled(self, g: dict, shape: tuple) -> float:
-        region = self._region_priors(shape)
-        scores, pos, neg = [], [], []
-        for m, v in g['methods'].items():
-            scores.append(region['maps'].get(m, region['fallback']).ravel())
-            pos.append(v['pos'].ravel())
-            neg.append(v['n'] - v['pos'].ravel())
-        return Fn.weighted_auc(np.concatenate(scores), np.concatenate(pos),
-                               np.concatenate(neg))
-
     def _scores(self, g: dict, shape: tuple,
                 bounds: List[float]) -> Dict[str, float]:
         """Every key of one group (or of all fakes)."""
@@ -622,7 +452,7 @@ class MapQualityMetric(BaseMetric):
         names = list(_PRIORS if self.region_prior_ann else _PRIORS[:2])
         for name in names:
             if name == 'prior_mean_mask':
-                vals = self._mean_mask_prior(g, shape)
+                vals = mean_mask_prior(g, shape, self.iou_thrs)
             else:
                 vals = {k: _mean(s, f'{name}/{k}') for k in per_image}
                 if name == 'prior_gaussian':
@@ -631,7 +461,8 @@ class MapQualityMetric(BaseMetric):
                     vals['pixel_auc'] = Fn.weighted_auc(
                         prior, pos, g['n_fakes'] - pos)
                 else:
-                    vals['pixel_auc'] = self._region_pooled(g, shape)
+                    vals['pixel_auc'] = region_pooled(
+                        self._region_priors(shape), g)
                     vals['num_unseen'] = float(sum(g['unseen'].values()))
             # the same map for the fake and its twin: positives and
             # negatives are one multiset, so the AUC is 1/2 exactly
@@ -672,8 +503,8 @@ class MapQualityMetric(BaseMetric):
         names = sorted({n for s in states for n in s['groups']},
                        key=lambda n: (n is not None, str(n)))
         groups = {
-            n: self._merge(s['groups'][n] for s in states
-                           if n in s['groups'])
+            n: merge_groups(s['groups'][n] for s in states
+                            if n in s['groups'])
             for n in names
         }
         # pairs whose fake and twin ended on different ranks
@@ -695,7 +526,7 @@ class MapQualityMetric(BaseMetric):
                            'non-empty mask; map quality is not measured.')
             return {}
         bounds: List[float] = []
-        everything = self._merge(groups.values())
+        everything = merge_groups(groups.values())
         metrics = self._scores(everything, shape, bounds)
         self._warn(logger, everything, states)
         for n in names:
@@ -712,7 +543,7 @@ class MapQualityMetric(BaseMetric):
         if local:
             metrics.update({
                 f'local/{k}': v
-                for k, v in self._scores(self._merge(local), shape,
+                for k, v in self._scores(merge_groups(local), shape,
                                          bounds).items()
             })
         finite = [b for b in bounds if np.isfinite(b)]

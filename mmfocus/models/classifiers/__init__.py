@@ -1,3 +1,8 @@
+from .caddm import CADDM
 from .focus import FoCus
+from .map_supervised import MapSupervisedClassifier
+from .multitask import MultiTaskDetector
+from .pcl import PCL
 
-__all__ = ['FoCus']
+__all__ = ['FoCus', 'MultiTaskDetector', 'MapSupervisedClassifier', 'PCL',
+           'CADDM']

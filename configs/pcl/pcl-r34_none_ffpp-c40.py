@@ -1,0 +1,10 @@
+# The plain ResNet-34 classifier (no PCL branch, no map loss) on FF++ c40.
+_base_ = [
+    '../_base_/models/pcl_r34.py',
+    '../_base_/datasets/ffpp-c40.py',
+    '../_base_/schedules/adam_30k.py',
+    '../_base_/default_runtime.py',
+]
+model = dict(consistency_head=None)
+val_evaluator = [dict(type='ForgeryMetric')]
+test_evaluator = val_evaluator

@@ -1,0 +1,63 @@
+# Copyright (c) mmfocus contributors.
+"""Speed of a model against a reference, measured in one process and run.
+
+FoCus is two ViT-S backbones plus small necks, so its cost should be almost
+exactly the cost of two plain backbones. This package measures both in the
+same process, on the same device, batch, precision and optimizer, with the
+timed steps **interleaved** (model, reference, model, reference, ...) after
+a warm-up, so that clock boosts, thermal drift and other jobs on a shared
+machine hit both alike; the result is a ratio with its spread.
+
+What is timed:
+
+* **training step**: the config's data preprocessor (H2D copy, Sobel/DCT/SRM
+  on the device), ``forward(mode='loss')``, ``parse_losses``, backward and
+  the optimizer step (the config's optimizer, e.g. Adam), exactly the work
+  of mmengine's ``BaseModel.train_step``;
+* **inference**: the preprocessor and ``forward(mode='tensor')`` (logits and
+  manipulation maps) under ``no_grad``; ``mode='predict'`` on request;
+* the **data preprocessor** and the **modality filters** alone on the device;
+* peak memory of one step of each (after the timings);
+* the **data pipeline** alone: the config's train pipeline (decode and
+  transforms) through a ``DataLoader`` with N workers.
+
+Timings use ``time.perf_counter`` with ``torch.cuda.synchronize()`` before
+and after each timed call on a GPU. Peak memory is
+``torch.cuda.max_memory_allocated`` on a GPU and the sampled resident set
+size on CPU (:class:`MemoryProbe`).
+
+Modules: :mod:`.reference` (the two-backbone reference), :mod:`.steps`
+(the batch and the step builders), :mod:`.timing` (interleaved timings and
+statistics), :mod:`.memory` (memory probing), :mod:`.models` (the model and
+preprocessor benchmarks), :mod:`.pipeline` (the data-pipeline benchmark),
+:mod:`.environment` and :mod:`.report`. The targets a result is judged
+against are the caller's (``tools/analysis/benchmark.py``).
+
+Example:
+    >>> from mmfocus.analysis.benchmark import interleaved_timings
+    >>> t = interleaved_timings({'a': lambda: None, 'b': lambda: None},
+    ...                         warmup=1, repeats=3)
+    >>> sorted(t), len(t['a'])
+    (['a', 'b'], 3)
+"""
+from .environment import environment_info
+from .memory import MemoryProbe, measure_memory, static_bytes
+from .models import benchmark_models, benchmark_preprocessor
+from .pipeline import benchmark_data_pipeline, workers_needed
+from .reference import (VIT_ALIASES, TwoBackboneReference, build_reference,
+                        build_reference_backbone, parse_reference)
+from .report import format_report
+from .steps import (AmpDtype, compile_forward, make_batch, make_infer_step,
+                    make_train_step)
+from .timing import interleaved_timings, paired_ratio, summarize_times
+
+__all__ = [
+    'VIT_ALIASES', 'parse_reference', 'build_reference_backbone',
+    'TwoBackboneReference', 'build_reference', 'make_batch',
+    'interleaved_timings', 'summarize_times', 'paired_ratio',
+    'MemoryProbe', 'static_bytes', 'measure_memory', 'make_train_step',
+    'make_infer_step',
+    'compile_forward', 'benchmark_models', 'benchmark_preprocessor',
+    'benchmark_data_pipeline', 'workers_needed', 'environment_info',
+    'format_report', 'AmpDtype'
+]

@@ -1,0 +1,126 @@
+# Copyright (c) mmfocus contributors.
+"""What a conversion converts: :class:`VideoTask` (one video of a dataset),
+:class:`ConvertSettings` (what decides its crops), the split names and the
+``--shard`` syntax."""
+from dataclasses import asdict, dataclass, field
+from typing import Dict, Optional, Tuple
+
+from mmfocus.faces.detectors import DEFAULT_DETECTOR
+
+SPLITS = ('train', 'val', 'test')
+# DEFAULT_DETECTOR (imported above, re-exported): mmfocus' one default
+# detector, mmfocus.faces.DEFAULT_DETECTOR (dlib HOG on frames downscaled to
+# 640 px, 68 landmarks fitted at full resolution), shared with inference.
+
+
+@dataclass
+class VideoTask:
+    """One video to convert.
+
+    Args:
+        folder (str): Output sub-folder (e.g. ``'real'``, ``'Deepfakes'``);
+            ``<folder>/<name>`` is the video id in the annotations, unique
+            over the dataset.
+        name (str): Video name (file stem).
+        path (str): Video file.
+        label (int): 0 real, 1 fake.
+        method (str): The annotation's ``method`` (``'real'`` for every
+            real video, as :class:`FaceForgeryDataset` expects).
+        split (str): ``'train'``, ``'val'`` or ``'test'``.
+        index_path (str, optional): Video whose frame count sets the
+            sampled indices (a fake's real twin, so pairs align). Defaults
+            to None (the video itself).
+        mask_path (str, optional): Mask video, read at the same indices.
+            Defaults to None.
+        pair (str, optional): Video id (``folder/name``) of the real twin;
+            a fake frame's ``pair_path`` is that video's crop of the same
+            frame index. Defaults to None.
+        extra (dict): Fields copied into every annotation entry of the
+            video (e.g. FF++'s target and source ids). Defaults to {}.
+        single_face (bool): Keep the video in the annotation only when the
+            detector found exactly one face in every decoded sampled frame
+            (DFDC's single-subject test protocol); otherwise it is left out
+            and listed under ``not_single_face`` in the report. Applied when
+            the annotations are written, so it never forces a video to be
+            converted again. Defaults to False.
+    """
+    folder: str
+    name: str
+    path: str
+    label: int
+    method: str
+    split: str
+    index_path: Optional[str] = None
+    mask_path: Optional[str] = None
+    pair: Optional[str] = None
+    extra: Dict = field(default_factory=dict)
+    single_face: bool = False
+
+    @property
+    def key(self) -> str:
+        """The video id: ``<folder>/<name>``."""
+        return f'{self.folder}/{self.name}'
+
+
+@dataclass
+class ConvertSettings:
+    """What decides the crops of a video (checked on every resumed run).
+
+    Args:
+        frames (int): Frames sampled evenly per video. Defaults to 10.
+        margin (float): Crop side relative to the face extent.
+            Defaults to 1.3.
+        size (int): Crop side in pixels. Defaults to 224.
+        mask_thr (int): Mask binarisation threshold (brightest channel
+            > thr). Defaults to 16.
+        detector (dict): Face detector config
+            (:func:`mmfocus.faces.build_face_detector`). Defaults to
+            :data:`DEFAULT_DETECTOR`.
+    """
+    frames: int = 10
+    margin: float = 1.3
+    size: int = 224
+    mask_thr: int = 16
+    detector: Dict = field(default_factory=lambda: dict(DEFAULT_DETECTOR))
+
+    def __post_init__(self) -> None:
+        if int(self.frames) <= 0:
+            raise ValueError(f'frames must be positive, got {self.frames}')
+        if float(self.margin) <= 0:
+            raise ValueError(f'margin must be positive, got {self.margin}')
+        if int(self.size) < 8:
+            raise ValueError(f'size must be >= 8, got {self.size}')
+        if not 0 <= int(self.mask_thr) < 255:
+            raise ValueError(f'mask_thr must be in [0, 255), got '
+                             f'{self.mask_thr}')
+        if not isinstance(self.detector, dict) or 'type' not in \
+                self.detector:
+            raise TypeError(f'detector must be a config dict with a "type", '
+                            f'got {self.detector!r}')
+        self.frames, self.size = int(self.frames), int(self.size)
+        self.margin, self.mask_thr = float(self.margin), int(self.mask_thr)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def parse_shard(text: Optional[str]) -> Optional[Tuple[int, int]]:
+    """Parse ``'i/n'`` (0-based shard ``i`` of ``n``).
+
+    Args:
+        text (str, optional): e.g. ``'0/4'``; None means no sharding.
+
+    Returns:
+        tuple[int, int] | None: ``(i, n)``.
+    """
+    if text is None:
+        return None
+    try:
+        i, n = (int(v) for v in str(text).split('/'))
+    except ValueError:
+        raise ValueError(f'--shard must be "i/n" (0 <= i < n), got '
+                         f'{text!r}') from None
+    if n < 1 or not 0 <= i < n:
+        raise ValueError(f'--shard must be "i/n" with 0 <= i < n, got '
+                         f'{text!r}')
+    return i, n
