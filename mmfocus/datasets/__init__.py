@@ -1,6 +1,7 @@
+from .face_clips import FaceClipDataset
 from .face_forgery import FaceForgeryDataset
 from .paired import flatten_collate, flatten_samples, paired_self_blend
 from .transforms import *  # noqa: F401,F403
 
-__all__ = ['FaceForgeryDataset', 'flatten_collate', 'flatten_samples',
+__all__ = ['FaceForgeryDataset', 'FaceClipDataset', 'flatten_collate', 'flatten_samples',
            'paired_self_blend']

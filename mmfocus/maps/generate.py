@@ -141,6 +141,24 @@ def _twin(entry: dict, fake: np.ndarray, data_root: str,
     return real
 
 
+def clip_frames(entries: List[dict]):
+    """``((i, t), frame entry)`` for every frame ``t`` of every clip entry
+    ``i`` of a clip annotation (``clip_paths`` / ``clip_pair_paths``), so
+    that the map sources, which work on frames, serve clips too."""
+    for i, e in enumerate(entries):
+        paths = e.get('clip_paths')
+        if not paths:
+            raise ValueError(f'entry {i} ({e.get("img_path")}) of a clip '
+                             'annotation has no clip_paths')
+        pairs = e.get('clip_pair_paths') or [None] * len(paths)
+        if len(pairs) != len(paths):
+            raise ValueError(f'clip {e.get("video_id")}: {len(paths)} '
+                             f'frames but {len(pairs)} clip_pair_paths')
+        for t, (img, pair) in enumerate(zip(paths, pairs)):
+            yield (i, t), dict(img_path=img, pair_path=pair,
+                               gt_label=e['gt_label'])
+
+
 def generate_maps(ann_file: str,
                   data_root: str,
                   source,
@@ -155,6 +173,10 @@ def generate_maps(ann_file: str,
                   target_layer: Optional[str] = None,
                   score_batch_size: int = 64) -> Dict:
     """Write one map PNG per fake frame and the annotation pointing to them.
+
+    A clip annotation (entries with ``clip_paths``, for video models) gets
+    one map per frame of every fake clip, and each clip's
+    ``clip_mask_paths`` point to them (null when a frame has no map).
 
     Resumable: a map PNG that exists is kept (every write is atomic, so an
     existing file is complete). Delete ``<out_dir>/<source>`` to recompute.
@@ -235,15 +257,17 @@ def generate_maps(ann_file: str,
                               '--overwrite to replace it)')
     ann = load_annotation(ann_path)
     entries = ann['data_list']
+    clips = any('clip_paths' in e for e in entries)
 
-    # Plan: (index, entry, map file) for each fake; reals get nothing. The
-    # plan is the same on every rank (made before any write); each rank
+    # Plan: (key, entry, map file) for each fake frame (key = entry index,
+    # or (entry index, frame) for a clip annotation); reals get nothing.
+    # The plan is the same on every rank (made before any write); each rank
     # then handles its share and looks only at its own files.
-    planned: Dict[int, str] = {}
+    planned: Dict[object, str] = {}
     todo: List[tuple] = []
     no_pair: List[str] = []
     n_real = n_existing = 0
-    for i, e in enumerate(entries):
+    for key, e in (clip_frames(entries) if clips else enumerate(entries)):
         if int(e['gt_label']) == 0:
             n_real += 1
             continue
@@ -252,13 +276,13 @@ def generate_maps(ann_file: str,
             continue
         dst = map_file(out_dir, source, e['img_path'])
         mine = len(planned) % world_size == rank
-        planned[i] = dst
+        planned[key] = dst
         if not mine:
             continue
         if osp.isfile(dst):
             n_existing += 1
         else:
-            todo.append((i, e, dst))
+            todo.append((key, e, dst))
 
     resized: List[str] = []
     bar = tqdm(total=len(todo), desc=f'maps ({source})', unit='frame',
@@ -307,12 +331,20 @@ def generate_maps(ann_file: str,
         out_entries = []
         for i, e in enumerate(entries):
             e = copy.deepcopy(e)
-            if i in planned:
+            if clips:
+                keys = [(i, t) for t in range(len(e['clip_paths']))]
+                mapped = all(k in planned for k in keys)
+                e['clip_mask_paths'] = [
+                    _rel_to_root(planned[k], data_root) for k in keys
+                ] if mapped else None
+            elif i in planned:
+                mapped = True
                 e['mask_path'] = _rel_to_root(planned[i], data_root)
             else:
+                mapped = False
                 e['mask_path'] = None
-                if int(e['gt_label']) == 1 and drop_unmapped:
-                    continue
+            if not mapped and int(e['gt_label']) == 1 and drop_unmapped:
+                continue
             out_entries.append(e)
         metainfo = dict(ann.get('metainfo') or {})
         metainfo['target_maps'] = dict(source=source,

@@ -341,3 +341,27 @@ def test_torchvision_resnet_converter_gives_equal_outputs():
     with pytest.raises(KeyError, match='not a torchvision ResNet'):
         convert_torchvision_resnet(tv.state_dict(),
                                    ResNet(depth=34).state_dict().keys())
+
+
+def test_resnet_tool_writes_a_checkpoint_pcl_loads(tmp_path):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'tv_resnet_tool',
+        osp.join(ROOT, 'tools/model_converters/tv_resnet_to_mmpretrain.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    src = tmp_path / 'resnet18.pth'
+    torch.save(torchvision.models.resnet18().state_dict(), src)
+    dst = tmp_path / 'r18.pth'
+    tool.main([str(src), str(dst), '--depth', '18'])
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/pcl/pcl-r18_demo-sbi.py'))
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', prefix='backbone',
+                                       checkpoint=str(dst))
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    ref = torch.load(src)
+    assert torch.equal(model.backbone.conv1.weight, ref['conv1.weight'])
+    with pytest.raises(FileExistsError):
+        tool.main([str(src), str(dst), '--depth', '18'])
+    with pytest.raises(KeyError, match='not a torchvision ResNet'):
+        tool.main([str(src), str(tmp_path / 'x.pth'), '--depth', '34'])

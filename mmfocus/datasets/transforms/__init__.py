@@ -1,4 +1,6 @@
 from .augment import PhotometricJitter, RandomAffineFace, RandomJPEG
+from .clips import (LoadClip, LoadClipMasks, PackClipInputs, RandomClipFlip,
+                    ResizeClip)
 from .formatting import PackFaceInputs
 from .geometric import RandomFaceFlip, ResizeFace
 from .loading import LoadFace, LoadManipulationMask
@@ -9,5 +11,7 @@ from .self_blend import SelfBlend
 __all__ = [
     'LoadFace', 'LoadManipulationMask', 'ResizeFace', 'RandomFaceFlip',
     'PackFaceInputs', 'Sobel', 'DCT', 'SRM', 'SelfBlend', 'RandomAffineFace',
-    'PhotometricJitter', 'RandomJPEG', 'DeeperForensicsPerturbation'
+    'PhotometricJitter', 'RandomJPEG', 'DeeperForensicsPerturbation',
+    'LoadClip', 'LoadClipMasks', 'ResizeClip', 'RandomClipFlip',
+    'PackClipInputs'
 ]

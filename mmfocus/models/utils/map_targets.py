@@ -23,7 +23,8 @@ def stack_map_targets(data_samples: List, labels: torch.Tensor,
     """Stack the samples' ``gt_mask`` as ``(B, 1, h, w)`` targets.
 
     Each mask is resized bilinearly to ``size`` (``align_corners=False``)
-    and clamped to [0, 1]; a real face's target is all zeros (as in the
+    and clamped to [0, 1]; a clip's ``(T, H, W)`` masks are averaged over
+    its frames; a real face's target is all zeros (as in the
     paper), whatever its mask says.
 
     Raises:
@@ -41,10 +42,10 @@ def stack_map_targets(data_samples: List, labels: torch.Tensor,
                 'LoadManipulationMask to the pipeline and a mask_path '
                 'to its annotation')
         mask = torch.as_tensor(ds.gt_mask).float().to(labels.device)
-        mask = mask.reshape(1, 1, *mask.shape[-2:])
+        mask = mask.reshape(-1, 1, *mask.shape[-2:])  # (T or 1, 1, H, W)
         out.append(
             F.interpolate(mask, size=tuple(size), mode='bilinear',
-                          align_corners=False))
+                          align_corners=False).mean(0, keepdim=True))
     return torch.cat(out).clamp(0, 1)
 
 
@@ -110,3 +111,31 @@ def map_to_boxes(mask: torch.Tensor, thr: float = 0.5,
     order = np.argsort(areas)[::-1]
     return torch.tensor(np.asarray(boxes)[order], dtype=torch.float32,
                         device=mask.device)
+
+
+def patch_labels(fraction: torch.Tensor, labels: torch.Tensor,
+                 thr: float = 0.25) -> torch.Tensor:
+    """LTTD's patch integrity labels from a clip's map.
+
+    Args:
+        fraction: ``(B, N)`` forged fraction of each patch over the clip
+            (the map area-pooled per patch and averaged over the frames).
+        labels: ``(B,)`` clip labels (0 real).
+        thr: A fake clip's patch is fake when its fraction is >= ``thr``.
+
+    Returns:
+        Tensor: ``(B, N)`` in {0, 1}: all zeros for a real clip; for a fake
+        clip the patches at or above ``thr``, else its most forged patch
+        (the map is weak but the clip is fake), or every patch when the map
+        is all zero (the label says fake, the map says nowhere).
+    """
+    out = (fraction >= thr).float()
+    fake = labels.bool()
+    none = fake & (out.sum(1) == 0)
+    if none.any():
+        peak = fraction.max(1).values
+        top = fraction == peak[:, None]
+        fill = torch.where(peak[:, None] > 0, top.float(),
+                           torch.ones_like(out))
+        out = torch.where(none[:, None], fill, out)
+    return out * fake[:, None].float()
