@@ -43,7 +43,8 @@ setup(
     packages=find_packages(exclude=('configs', 'tools', 'tests', 'demo')),
     include_package_data=True,
     package_data={
-        'mmfocus': ['datasets/splits/*/*.json', 'datasets/splits/*/*.md']
+        'mmfocus': ['datasets/splits/*/*.json', 'datasets/splits/*/*.md',
+                    'visualization/report/*.html']
     },
     install_requires=read_requirements('runtime.txt'),
     extras_require={

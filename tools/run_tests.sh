@@ -6,7 +6,7 @@ cd "$ROOT"
 bash tools/setup_env.sh
 # headless Chromium for the HTML report test (Debian's chromium; skipped when
 # it cannot be installed)
-bash tools/setup_browser.sh
+bash .dev_scripts/setup_browser.sh
 VENV=${VENV:-"$ROOT/.venv"}
 export CUDA_VISIBLE_DEVICES=${CUDA_VISIBLE_DEVICES-}
 # MMFOCUS_TEST_WORKERS=0 runs the tests in one process

@@ -3,13 +3,13 @@
 import os.path as osp
 from typing import List, Optional, Sequence
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmfocus.compat import setup_cpu_distributed
 from mmfocus.engine.runner import MMFocusRunner
 from mmfocus.utils import register_all_modules
 from mmfocus.utils.checkpoint import check_state_dict, load_state_dict_file
 from mmfocus.utils.config import (check_config_types, merge_cfg_options,
-                                  read_config_file)
+                                  parse_cfg_options, read_config_file)
 from mmfocus.utils.resume import find_resume_checkpoint
 
 
@@ -32,10 +32,8 @@ def load_config(path: str, cfg_options: Optional[Sequence[str]] = None,
     register_all_modules(init_default_scope=False)
     cfg = read_config_file(path)
     if cfg_options:
-        action = DictAction(option_strings=[], dest='cfg_options')
-        ns = type('NS', (), {})()
-        action(None, ns, list(cfg_options))
-        merge_cfg_options(cfg, ns.cfg_options, allow_new=allow_new_keys)
+        merge_cfg_options(cfg, parse_cfg_options(cfg_options),
+                          allow_new=allow_new_keys)
     check_config_types(cfg)
     cfg.launcher = launcher
     if work_dir is not None:

@@ -1,11 +1,12 @@
 # Copyright (c) mmfocus contributors.
 """Config helpers shared by the tools."""
+import argparse
 import difflib
 import inspect
 import os.path as osp
-from typing import Dict
+from typing import Dict, Optional, Sequence
 
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config, ConfigDict, DictAction
 
 
 def _has_path(cfg, dotted: str) -> bool:
@@ -52,6 +53,27 @@ def merge_cfg_options(cfg: Config, options: Dict, allow_new: bool = False
                 raise KeyError(f'unknown config key "{key}" in --cfg-options'
                                f'{hint} (use --allow-new-keys to add it)')
     cfg.merge_from_dict(options)
+
+
+def parse_cfg_options(options: Optional[Sequence[str]]) -> Dict:
+    """``KEY=VALUE`` strings (a ``--cfg-options nargs='+'`` list) as the
+    dict that :func:`merge_cfg_options` takes.
+
+    The values are parsed by mmengine's :class:`~mmengine.config.DictAction`
+    (ints, floats, booleans, ``None``, lists and tuples), so a list of
+    strings passed to the Python API reads exactly as on a command line.
+
+    Args:
+        options (Sequence[str], optional): E.g. ``['a.b=1', 'c=[1,2]']``.
+
+    Returns:
+        dict: Dotted key -> value; empty for no options.
+    """
+    if not options:
+        return {}
+    ns = argparse.Namespace()
+    DictAction(option_strings=[], dest='cfg_options')(None, ns, list(options))
+    return ns.cfg_options
 
 
 # --------------------------------------------------------------- loading

@@ -105,7 +105,7 @@ LEDGER: Dict[str, Tool] = {
     'tools/dist_test.sh': Tool(
         tests=(f'{TT}::test_dist_test_two_cpu_processes_and_demo_summary',),
         parser='tools/test.py'),
-    'tools/device/train_demo_checkpoint.sh': Tool(
+    '.dev_scripts/device/train_demo_checkpoint.sh': Tool(
         reason='the recorded GPU training of the shipped demo checkpoint '
         '(configs/focus/README.md); tools/train.py is tested',
         parser=''),
@@ -128,6 +128,9 @@ LEDGER: Dict[str, Tool] = {
                'test_outputs_and_dataset_loading',
                'tests/test_tools/test_build_demo_data.py::'
                'test_refuses_overwrite_unless_force')),
+    'tools/misc/build_demo_clips.py': Tool(
+        tests=('tests/test_faces/test_demo_clips.py::'
+               'test_build_demo_clips_tool',)),
     'tools/analysis/get_flops.py': Tool(
         tests=(f'{FLOPS}::test_get_flops_tool_tiny_config',
                f'{FLOPS}::test_get_flops_tool_timm_deit_tiny',
@@ -176,6 +179,10 @@ LEDGER: Dict[str, Tool] = {
                  '(backbone_kwargs_for(tf_padding=True)) are tested through '
                  'the API: test_converted_weights_give_equal_outputs[tf_]'},
         outputs=(1,)),
+    'tools/model_converters/tv_resnet_to_mmpretrain.py': Tool(
+        tests=('tests/test_models/test_map_detectors.py::'
+               'test_resnet_tool_writes_a_checkpoint_pcl_loads',),
+        outputs=(1,)),
     'tools/dist_generate_maps.sh': Tool(
         tests=('tests/test_maps/test_dist_generate_maps.py::'
                'test_two_processes_split_frames_and_match_one',
@@ -220,7 +227,7 @@ LEDGER: Dict[str, Tool] = {
                'tests/test_tools/test_report.py::'
                'test_report_options_and_refusals'),
         doc_runners=('docs/en/useful_tools/report.md',)),
-    'tools/setup_browser.sh': Tool(
+    '.dev_scripts/setup_browser.sh': Tool(
         reason='installs Debian\'s chromium with apt-get (root, network); '
         'tests/test_tools/test_report.py uses the browser when present',
         parser=''),

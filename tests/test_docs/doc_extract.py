@@ -29,7 +29,7 @@ LAUNCHERS = ('torch.distributed.run', 'torch.distributed.launch')
 # Paths in commands that must exist in the repository (inputs the user
 # does not create): everything under these folders.
 REPO_DIRS = ('configs/', 'tools/', 'checkpoints/', 'demo/', 'tests/',
-             'requirements/', 'mmfocus/', 'docs/')
+             'requirements/', 'mmfocus/', 'docs/', '.dev_scripts/')
 
 
 @dataclass

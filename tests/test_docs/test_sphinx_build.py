@@ -45,16 +45,18 @@ def test_html_build(html):
                  'advanced_guides/add_transforms',
                  'advanced_guides/add_map_sources',
                  'useful_tools/get_flops', 'useful_tools/print_config',
-                 'model_zoo/focus', 'notes/compat', 'method'):
+                 'model_zoo/focus', 'notes/compat', 'method',
+                 'api/registry', 'api/models', 'api/maps'):
         assert osp.isfile(osp.join(out, page + '.html')), page
 
 
 def test_every_page_is_built_and_reachable_from_the_index(html):
     out, rc, _ = html
     assert rc == 0
-    pages = sorted(osp.relpath(p, SRC)[:-3] for p in glob.glob(
-        osp.join(SRC, '**', '*.md'), recursive=True)
-        if '_build' not in p)
+    pages = sorted(osp.splitext(osp.relpath(p, SRC))[0]
+                   for ext in ('md', 'rst') for p in glob.glob(
+                       osp.join(SRC, '**', '*.' + ext), recursive=True)
+                   if '_build' not in p)
     with open(osp.join(out, 'index.html'), encoding='utf-8') as f:
         index = f.read()
     links = set(re.findall(r'href="([^"#]+)\.html', index))
@@ -79,3 +81,63 @@ def test_readme_and_model_zoo_are_included_with_working_links(html):
         focus = f.read()
     assert 'id="demo-checkpoint"' in focus
     assert 'href="../method.html"' in focus
+
+
+# packages whose __all__ is a deprecated alias of names documented elsewhere
+DEPRECATED_PACKAGES = ('mmfocus.models.multitask',)
+
+
+def _api_entries():
+    """``{(module, name)}`` of the autodoc entries of docs/en/api/*.rst
+    (``.. currentmodule::`` / ``.. automodule::`` then ``.. autoX:: name``)."""
+    entries = set()
+    for page in glob.glob(osp.join(SRC, 'api', '*.rst')):
+        module = None
+        with open(page, encoding='utf-8') as f:
+            for line in f:
+                m = re.match(r'\.\. (currentmodule|automodule|autoclass|'
+                             r'autofunction|autodata):: (\S+)', line)
+                if not m:
+                    continue
+                if m.group(1) in ('currentmodule', 'automodule'):
+                    module = m.group(2)
+                elif '.' in m.group(2):
+                    entries.add(tuple(m.group(2).rsplit('.', 1)))
+                else:
+                    entries.add((module, m.group(2)))
+    return entries
+
+
+def test_api_pages_document_every_public_name():
+    """Every name in the ``__all__`` of an mmfocus package has an entry on
+    an API page, under the package itself or under the package (parent or
+    subpackage) that re-exports it; the build (``-W``) checks that each
+    entry imports."""
+    import importlib
+    import inspect
+    import pkgutil
+    import warnings
+
+    import mmfocus
+    entries = _api_entries()
+    documented = {}
+    for module, name in entries:
+        documented.setdefault(name, set()).add(module)
+    missing = []
+    with warnings.catch_warnings():  # walk_packages imports the old paths
+        warnings.simplefilter('ignore', DeprecationWarning)
+        packages = [info.name for info in pkgutil.walk_packages(
+            mmfocus.__path__, 'mmfocus.') if info.ispkg and
+            info.name not in DEPRECATED_PACKAGES]
+    for pkg in packages:
+        mod = importlib.import_module(pkg)
+        for name in getattr(mod, '__all__', ()):
+            if inspect.ismodule(getattr(mod, name)):
+                continue
+            where = documented.get(name, set())
+            if not any(m == pkg or pkg.startswith(m + '.') or
+                       m.startswith(pkg + '.') for m in where):
+                missing.append(f'{pkg}.{name}')
+    assert not missing, (
+        'public names (__all__) without an entry in docs/en/api/*.rst: '
+        f'{missing}')

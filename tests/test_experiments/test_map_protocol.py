@@ -254,7 +254,7 @@ def test_scale_schedule():
 
 def test_training_resumes_and_finished_is_skipped(tmp_path, monkeypatch):
     """A finished training is not rerun; an interrupted one resumes."""
-    import mmfocus.experiments.map_protocol as protocol_mod
+    import mmfocus.experiments.map_protocol.runner as protocol_mod
     from mmfocus.experiments import MapProtocol, load_protocol_spec
     root = str(tmp_path / 'data')
     _write_pairs(root)

@@ -96,3 +96,19 @@ def test_map_sources_serve_clip_annotations(clips, tmp_path):
         want = map_to_uint8(comparison_map('pixdiff', fake, real))
         assert np.array_equal(got, want)
     assert out['written'] == 4 * sum(e['gt_label'] for e in ann['data_list'])
+
+
+def test_build_demo_clips_tool(run_cli, tiny_demo_data, tmp_path):
+    # tools/misc/build_demo_clips.py: the options, and a clear one-line
+    # error (no traceback) for an existing output without --force
+    out = str(tmp_path / 'clips')
+    args = ['--faces', tiny_demo_data, '--out', out, '--clip-len', '3',
+            '--size', '16', '--seed', '1']
+    rc, stdout, _ = run_cli('tools/misc/build_demo_clips.py', args)
+    assert rc in (0, None) and 'train:' in stdout
+    assert len(load_annotation(osp.join(out, 'val.json'))['data_list'][0][
+        'clip_paths']) == 3
+    rc, _, err = run_cli('tools/misc/build_demo_clips.py', args)
+    assert rc not in (0, None) and 'output folder exists' in err
+    rc, _, _ = run_cli('tools/misc/build_demo_clips.py', args + ['--force'])
+    assert rc in (0, None)

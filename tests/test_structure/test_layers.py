@@ -103,3 +103,14 @@ def test_the_checker_sees_an_upward_import(rel, tmp_path):
             if isinstance(n, (ast.Import, ast.ImportFrom))
             for m in _imported(n, rel)]
     assert any(_sub(m) == 'apis' for m in mods)
+
+
+def test_no_module_passes_600_lines():
+    """One thing per file: the big modules were split (issue 11)."""
+    long = []
+    for rel in _modules():
+        with open(osp.join(ROOT, rel)) as f:
+            n = sum(1 for _ in f)
+        if n > 600:
+            long.append(f'{rel}: {n} lines')
+    assert not long, 'split these modules: ' + '; '.join(long)

@@ -1,6 +1,6 @@
 """tools/report.py on the work dir of a tiny tools/test.py run, and the page
 loaded in a real headless Chromium (Debian's ``chromium``; install it with
-``bash tools/setup_browser.sh``): no console error, the right number of
+``bash .dev_scripts/setup_browser.sh``): no console error, the right number of
 gallery items after the page's JS ran, sorting / filtering, a screenshot."""
 import glob
 import json
@@ -22,7 +22,7 @@ CHROMIUM = os.environ.get('MMFOCUS_CHROMIUM') or shutil.which('chromium') \
     or shutil.which('chromium-browser')
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason='chromium not installed (Debian: run '
-    '`bash tools/setup_browser.sh` as root, or set MMFOCUS_CHROMIUM)')
+    '`bash .dev_scripts/setup_browser.sh` as root, or set MMFOCUS_CHROMIUM)')
 
 
 def doc_commands(tool):

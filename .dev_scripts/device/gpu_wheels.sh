@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Gather the wheels a GPU machine without OpenMMLab packages and without
 # network needs (Python 3.12, torch/timm/numpy/opencv preinstalled).
-#   bash tools/device/gpu_wheels.sh [DIR]      (default .whl; git-ignored)
+#   bash .dev_scripts/device/gpu_wheels.sh [DIR]   (default .whl; git-ignored)
 # On the machine:
 #   python3 -m pip install -q --no-index --no-deps --no-compile \
 #     --target /tmp/site DIR/*.whl && export PYTHONPATH=/tmp/site:$PWD

@@ -3,7 +3,7 @@
 # (tests/test_tools/test_report.py). Idempotent: does nothing when a
 # chromium is already there. Without root or apt it only says what to do
 # and exits 0: the browser test is then skipped with that reason.
-#   bash tools/setup_browser.sh
+#   bash .dev_scripts/setup_browser.sh
 #   MMFOCUS_CHROMIUM=/path/to/chromium pytest tests/test_tools/test_report.py
 set -euo pipefail
 if [ -n "${MMFOCUS_CHROMIUM:-}" ] && [ -x "${MMFOCUS_CHROMIUM}" ]; then

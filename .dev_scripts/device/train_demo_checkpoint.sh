@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The recorded command that produced checkpoints/focus_vit-demo_demo-sbi.pth.
 # Runs on one GPU (it was run on a lent H200); on CPU it is correct but slow.
-#   bash tools/device/train_demo_checkpoint.sh OUT_DIR [extra train.py args]
+# Run from the repository root:
+#   bash .dev_scripts/device/train_demo_checkpoint.sh OUT_DIR [train.py args]
 # Needs the demo data (python tools/misc/build_demo_data.py) and, on a machine
-# without the OpenMMLab packages, wheels in .whl/ (tools/device/gpu_wheels.sh).
+# without the OpenMMLab packages, wheels in .whl/
+# (.dev_scripts/device/gpu_wheels.sh).
 set -euo pipefail
 OUT=${1:?usage: train_demo_checkpoint.sh OUT_DIR}
 shift || true

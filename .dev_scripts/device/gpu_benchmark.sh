@@ -2,9 +2,10 @@
 # The recorded GPU benchmark of docs/en/useful_tools/benchmark.md (one script,
 # under 10 minutes on one H100/H200). Every step writes its JSON/log to OUT_DIR
 # as it finishes, so a time limit keeps what was measured.
-#   bash tools/device/gpu_benchmark.sh OUT_DIR
+# Run from the repository root:
+#   bash .dev_scripts/device/gpu_benchmark.sh OUT_DIR
 # Needs the demo data (built here when missing) and, on a machine without the
-# OpenMMLab packages, wheels in .whl/ (tools/device/gpu_wheels.sh).
+# OpenMMLab packages, wheels in .whl/ (.dev_scripts/device/gpu_wheels.sh).
 set -uo pipefail
 OUT=${1:?usage: gpu_benchmark.sh OUT_DIR}
 mkdir -p "$OUT"
