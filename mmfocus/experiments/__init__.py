@@ -3,13 +3,13 @@
 tests, tables): the map-source protocol (:mod:`.map_protocol`) and the
 robustness study (:mod:`.robustness`)."""
 from .map_protocol import (CROSS_DATASETS, MapProtocol, check_spec,
-                           load_protocol_spec, run_map_protocol,
-                           scale_schedule)
+                           expand_detectors, load_protocol_spec,
+                           run_map_protocol, scale_schedule)
 from .robustness import run_robustness
 from .tables import map_quality_markdown, results_markdown
 
 __all__ = [
     'MapProtocol', 'load_protocol_spec', 'check_spec', 'run_map_protocol',
     'scale_schedule', 'results_markdown', 'map_quality_markdown',
-    'CROSS_DATASETS', 'run_robustness'
+    'CROSS_DATASETS', 'run_robustness', 'expand_detectors'
 ]

@@ -131,12 +131,16 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]],
 
 
 def results_markdown(results: Dict) -> str:
-    """The results table (rows: map sources; columns: in-dataset Acc/AUC,
-    then the cross-dataset AUCs) of :meth:`MapProtocol.collect_results`."""
+    """The results table (rows: map sources, or detector x map source when
+    the spec has ``detectors``; columns: in-dataset Acc/AUC, then the
+    cross-dataset AUCs) of :meth:`MapProtocol.collect_results`."""
     ind = results['in_dataset']
+    by_detector = any(r.get('detector') for r in results['rows'])
     header = ['Map source', f'{ind} Acc', f'{ind} AUC'] + [
         f'{c} AUC' for c in results['cross_datasets']
     ]
+    if by_detector:  # Table III: rows = detector x map source
+        header = ['Detector / map source'] + header[1:]
     rows, notes = [], []
     for r in results['rows']:
         if r.get('status'):

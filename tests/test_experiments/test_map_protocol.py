@@ -398,3 +398,89 @@ def test_map_sources_spec_quality_only_with_faithfulness(
     assert '## Faithfulness (deletion / insertion)' in md
     assert '## Per region type' in md
     assert rows['ssim']['metrics']['local/num_fakes'] > 0
+
+
+@pytest.mark.parametrize('name', ['detectors_demo', 'table3_ffpp-c40',
+                                  'table3_ffpp-c23'])
+def test_detector_specs_expand_to_table3_rows(name):
+    """Rows = detector x map source; every row's config exists; a detector
+    on other data (LTTD on clips) keeps its own data and maps."""
+    from mmfocus.experiments import MapProtocol, load_protocol_spec
+    path = osp.join(ROOT, 'configs', 'experiments', f'map_protocol_{name}.py'
+                    if name == 'detectors_demo' else f'{name}.py')
+    spec = load_protocol_spec(path)
+    dets = [d['name'] for d in spec.detectors]
+    assert dets == ['efb4-fpn', 'pcl', 'caddm', 'lttd']
+    maps = sorted({s['map_name'] for s in spec.sources
+                   if s['detector'] != 'lttd'})
+    assert len(spec.sources) == len(dets) * len(maps)
+    assert [s['name'] for s in spec.sources][:2] == [
+        f'efb4-fpn/{maps_ordered}' for maps_ordered in
+        [s['map_name'] for s in spec.sources[:2]]]
+    for s in spec.sources:
+        assert osp.isfile(osp.join(ROOT, s['config'])), s['config']
+        assert s['label'].startswith(
+            dict(zip(dets, [d.get('label') for d in spec.detectors]))[
+                s['detector']] + ' / ')
+        if s['detector'] == 'lttd':
+            assert s['map_name'] == s['name'] and 'clips' in s['data_root']
+        else:
+            assert s['map_name'] == s['name'].split('/', 1)[1]
+    proto = MapProtocol(spec, log=lambda m: None)
+    assert [proto.maps_row(s) for s in spec.sources] == [
+        s['detector'] == 'efb4-fpn' for s in spec.sources]
+    # selecting a map source selects its row of every detector
+    proto = MapProtocol(spec, sources=['pixdiff'], log=lambda m: None)
+    assert proto.selected == [f'{d}/pixdiff' for d in dets]
+    lttd = next(s for s in spec.sources if s['detector'] == 'lttd')
+    sets = proto.test_sets(lttd)
+    assert sets[0]['data_root'] == lttd['data_root']
+    assert all(t.get('status') for t in sets[1:])  # no clip cross sets
+
+
+def test_detector_spec_errors(tmp_path):
+    from mmfocus.experiments import load_protocol_spec
+    for bad, msg in [("[dict(name='a')]", 'needs "name" and "config"'),
+                     ("[dict(name='a/b', config='x.py')]", 'has a "/"'),
+                     ("dict(name='a')", 'must be a list')]:
+        spec = tmp_path / 'bad.py'
+        spec.write_text(f"_base_ = ['{DEMO_SPEC}']\ndetectors = {bad}\n")
+        with pytest.raises(ValueError, match=msg):
+            load_protocol_spec(str(spec))
+
+
+def test_detectors_protocol_end_to_end(tiny_demo_data, tmp_path):
+    """Every Table III detector (frames and clips) trained on no map and on
+    pixel-difference maps, tested, tabulated (quick: 2 iterations)."""
+    from mmfocus.faces.demo_clips import build_demo_clips
+    clips = str(tmp_path / 'clips')
+    build_demo_clips(tiny_demo_data, clips, clip_len=8, size=32,
+                     verbose=False)
+    base = osp.join(ROOT, 'configs', 'experiments',
+                    'map_protocol_detectors_demo.py')
+    dets = [dict(d) for d in Config.fromfile(base).detectors]
+    dets[-1]['data_root'] = clips  # LTTD on the tiny clips
+    spec = tmp_path / 'spec.py'
+    spec.write_text(f"_base_ = ['{base}']\ndata_root = '{tiny_demo_data}'\n"
+                    f"detectors = {dets!r}\n")
+    work = str(tmp_path / 'work')
+    _run([str(spec), '--quick', '--sources', 'none', 'pixdiff',
+          '--work-dir', work, '--no-progress'])
+    res = json.load(open(osp.join(work, 'results.json')))
+    names = [r['name'] for r in res['rows']]
+    assert names == [f'{d}/{s}' for d in ('efb4-fpn', 'pcl', 'caddm', 'lttd')
+                     for s in ('none', 'pixdiff')]
+    for r in res['rows']:
+        assert r['in_dataset'].get('auc') is not None, r
+        assert r['detector'] == r['name'].split('/')[0]
+    md = open(osp.join(work, 'results.md')).read()
+    assert '| Detector / map source |' in md
+    assert '| PCL (ResNet-18) / pixel difference |' in md
+    # LTTD's maps are its clips' own (one per frame), the frame models share
+    assert osp.isfile(osp.join(work, 'maps', 'train', 'lttd', 'pixdiff',
+                               'train_maps-pixdiff.json'))
+    assert osp.isfile(osp.join(work, 'maps', 'train', 'pixdiff',
+                               'train_maps-pixdiff.json'))
+    assert not osp.isdir(osp.join(work, 'maps', 'train', 'pcl'))
+    mq = json.load(open(osp.join(work, 'map_quality.json')))
+    assert [r['label'] for r in mq['rows']] == ['pixel difference']

@@ -32,8 +32,9 @@ from .collect import ProtocolTables
 from .quality import MapQualityStages
 from .runner import MapProtocol, run_map_protocol
 from .spec import (CROSS_DATASETS, DEFAULT_DROP_HOOKS, check_spec,
-                   load_protocol_spec, scale_schedule)
+                   expand_detectors, load_protocol_spec, scale_schedule)
 
 __all__ = ['MapProtocol', 'load_protocol_spec', 'check_spec',
            'scale_schedule', 'run_map_protocol', 'CROSS_DATASETS',
-           'DEFAULT_DROP_HOOKS', 'MapQualityStages', 'ProtocolTables']
+           'DEFAULT_DROP_HOOKS', 'MapQualityStages', 'ProtocolTables',
+           'expand_detectors']

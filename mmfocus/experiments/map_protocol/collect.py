@@ -39,13 +39,16 @@ class ProtocolTables:
             src = self._source(name)
             row = dict(name=name, label=self.label(src),
                        maps=copy.deepcopy(src.get('maps')))
+            if src.get('detector'):
+                row.update(detector=src['detector'],
+                           map_source=src.get('source_name'))
             reason = self.skip_reason(src)
             if reason:
                 row['status'] = reason
                 rows.append(row)
                 continue
             row['in_dataset'], row['cross'] = None, {}
-            for t in sets:
+            for t in self.test_sets(src):
                 if t.get('status'):
                     cell = dict(status=t['status'])
                 else:
@@ -78,10 +81,13 @@ class ProtocolTables:
         _, _, ann_file = self._quality_entries()
         for name in self._finished():
             src = self._source(name)
+            if not self.maps_row(src):
+                continue  # the same maps as the first detector's row
+            label = src.get('map_label') or self.label(src)
             if src.get('maps') is None:
-                no_map.append(self.label(src))
+                no_map.append(label)
                 continue
-            row = dict(name=name, label=self.label(src),
+            row = dict(name=name, label=label,
                        maps=copy.deepcopy(src.get('maps')))
             reason = self.skip_reason(src)
             r = _json(self.path('map_quality', f'{name}.json'))

@@ -22,7 +22,7 @@ from ..tables import finite_or_none
 from .collect import ProtocolTables
 from .quality import MapQualityStages
 from .spec import (CROSS_DATASETS, DEFAULT_DROP_HOOKS, _json, check_spec,
-                   load_protocol_spec, scale_schedule)
+                   expand_detectors, load_protocol_spec, scale_schedule)
 
 _RUN_COUNTER = [0]
 
@@ -63,17 +63,23 @@ class MapProtocol(MapQualityStages, ProtocolTables):
                  launcher: str = 'none',
                  progress: bool = True,
                  log: Callable[[str], None] = print) -> None:
+        expand_detectors(spec, spec_path or '<spec>')
         check_spec(spec, spec_path or '<spec>')
         self.spec = spec
         self.spec_path = spec_path or spec.filename or '<spec>'
         self.quick = bool(quick)
         names = [s['name'] for s in spec.sources]
         if sources:
-            unknown = [s for s in sources if s not in names]
+            # a row by its name, or every detector's row of a map source
+            known = set(names) | {s.get('source_name') for s in spec.sources}
+            unknown = [s for s in sources if s not in known]
             if unknown:
                 raise ValueError(f'unknown source(s) {", ".join(unknown)}; '
                                  f'the spec has {", ".join(names)}')
-            self.selected = [n for n in names if n in set(sources)]
+            self.selected = [
+                s['name'] for s in spec.sources
+                if s['name'] in set(sources) or s.get('source_name') in
+                set(sources)]
         else:
             self.selected = names
         wd = work_dir or spec.work_dir
@@ -114,6 +120,12 @@ class MapProtocol(MapQualityStages, ProtocolTables):
     def _source(self, name: str) -> dict:
         return next(s for s in self.spec.sources if s['name'] == name)
 
+    def maps_row(self, src: dict) -> bool:
+        """Whether this row scores its source's maps: every row, or with
+        ``detectors`` the first detector's row of each source."""
+        dets = self.spec.get('detectors')
+        return not dets or src.get('detector') == dets[0]['name']
+
     def label(self, src: dict) -> str:
         return src.get('label') or src['name']
 
@@ -122,6 +134,10 @@ class MapProtocol(MapQualityStages, ProtocolTables):
 
     def _data_root(self, entry: Optional[dict] = None) -> str:
         return (entry or {}).get('data_root') or self.spec.data_root
+
+    def row_root(self, src: dict) -> str:
+        """The data root of a row (a detector of other data has its own)."""
+        return src.get('data_root') or self.spec.data_root
 
     def _train_opts(self) -> dict:
         opts = dict(self.spec.get('train') or {})
@@ -156,7 +172,7 @@ class MapProtocol(MapQualityStages, ProtocolTables):
         """Maps of one source for one annotation; returns the written
         annotation (existing output: skipped)."""
         maps = src['maps']
-        out_dir = self.path('maps', split, src['name'])
+        out_dir = self.path('maps', split, src.get('map_name', src['name']))
         stem = osp.splitext(osp.basename(ann_file))[0]
         out_ann = osp.join(out_dir, f'{stem}_maps-{maps["source"]}.json')
         if all_frames and map_source_class(maps['source']).needs_twin:
@@ -202,10 +218,10 @@ class MapProtocol(MapQualityStages, ProtocolTables):
         """The training annotation of a source (maps written first)."""
         maps = src.get('maps')
         ann = src.get('train_ann') or self.spec.train_ann
+        root = self.row_root(src)
         if isinstance(maps, dict):
-            return osp.abspath(
-                self._generate(src, ann, self.spec.data_root, 'train'))
-        return osp.abspath(self._resolve(ann, self.spec.data_root))
+            return osp.abspath(self._generate(src, ann, root, 'train'))
+        return osp.abspath(self._resolve(ann, root))
 
     # ------------------------------------------------------------- models
     def _load_cfg(self, src: dict, work_dir: str, test: bool) -> Config:
@@ -215,7 +231,7 @@ class MapProtocol(MapQualityStages, ProtocolTables):
         path = src['config'].format(name=src['name'])
         cfg = load_config(path, cfg_options, work_dir=work_dir,
                           launcher=self.launcher)
-        root = self.spec.data_root
+        root = self.row_root(src)
         for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
             loader = cfg.get(key)
             if not loader:
@@ -267,15 +283,22 @@ class MapProtocol(MapQualityStages, ProtocolTables):
                                f'{final}')
         return final
 
-    def test_sets(self) -> List[dict]:
+    def test_sets(self, src: Optional[dict] = None) -> List[dict]:
         """The in-dataset set, then one entry per cross-dataset column:
         dicts with ``name``, ``kind`` and ``ann`` (resolved path) or
-        ``status`` (why there is no number)."""
-        ind = dict(self.spec.in_dataset)
-        out = [dict(name=ind.get('name', 'in-dataset'), kind='in',
-                    data_root=self._data_root(ind),
+        ``status`` (why there is no number). A row of a detector on other
+        data (``src``) has its own in-dataset set and cross sets, under the
+        spec's column names."""
+        own = src is not None and 'in_dataset' in src
+        ind = dict(src['in_dataset'] if own else self.spec.in_dataset)
+        name = self.spec.in_dataset.get('name', 'in-dataset')
+        out = [dict(name=name, kind='in',
+                    data_root=ind.get('data_root') or (
+                        self.row_root(src) if own else self._data_root(ind)),
                     ann_file=ind.get('ann_file', 'test.json'))]
-        cross = {c['name']: c for c in self.spec.get('cross_datasets') or []}
+        cross_list = (src.get('cross_datasets') if own else
+                      self.spec.get('cross_datasets')) or []
+        cross = {c['name']: c for c in cross_list}
         columns = list(self.spec.get('cross_columns', CROSS_DATASETS))
         columns += [n for n in cross if n not in columns]
         for name in columns:
@@ -351,11 +374,16 @@ class MapProtocol(MapQualityStages, ProtocolTables):
                 continue
             if self.spec.get('train_models', True):
                 ckpt = self.train(src)
-                for t in sets:
+                for t in self.test_sets(src):
+                    if t['kind'] == 'in' and t.get('status'):
+                        raise FileNotFoundError(
+                            f'{name}: in-dataset test annotation not found '
+                            f'({t["status"]})')
                     if not t.get('status'):
                         self.test(src, ckpt, t)
-            self.map_quality(src)
-            self.faithfulness(src)
+            if self.maps_row(src):  # the maps are the detectors' same
+                self.map_quality(src)
+                self.faithfulness(src)
         paths = {}
         if self.rank == 0:
             paths = self.write_tables()

@@ -2,6 +2,7 @@
 """A map-protocol spec (``configs/experiments/map_protocol_*.py``): reading
 and checking it, and the schedule scaling its ``train.max_iters`` applies
 to every source's training config."""
+import copy
 import json
 import os.path as osp
 from typing import Optional, Sequence
@@ -12,6 +13,8 @@ from mmfocus.maps.sources import map_source_names
 from mmfocus.utils.config import merge_cfg_options, parse_cfg_options
 
 CROSS_DATASETS = ('CDF', 'WDF', 'DFDC', 'DFDCp')
+# what a detector of other data overrides in its rows (expand_detectors)
+ROW_DATA_KEYS = ('data_root', 'train_ann', 'in_dataset', 'cross_datasets')
 # hooks that cost time and add nothing to a protocol run
 DEFAULT_DROP_HOOKS = ('FlopsProfileHook', 'ManipulationMapHook')
 
@@ -40,8 +43,65 @@ def load_protocol_spec(path: str,
     if cfg_options:
         merge_cfg_options(spec, parse_cfg_options(cfg_options),
                           allow_new=False)
+    expand_detectors(spec, path)
     check_spec(spec, path)
     return spec
+
+
+def expand_detectors(spec: Config, path: str = '<spec>') -> None:
+    """Rows = evaluation model x map source (Table III's layout).
+
+    A spec with ``detectors = [dict(name='pcl', label='PCL',
+    config='configs/experiments/pcl-r18_maps_demo-sbi.py',
+    none_config='configs/experiments/pcl-r18_none_demo-sbi.py'), ...]``
+    trains every detector on every source: ``sources`` is replaced by one
+    row per pair, named ``<detector>/<source>`` (its work dirs nest the
+    same way), labelled ``<detector label> / <source label>``, with the
+    detector's ``config`` (``{name}`` is the source's name; a source
+    without maps takes ``none_config`` when given). The rows keep
+    ``source_name``, ``map_name`` (where its maps go: once per source, not
+    per detector) and ``detector``. A spec without ``detectors`` is unchanged;
+    expanding twice is a no-op.
+    """
+    dets = spec.get('detectors')
+    if not dets or spec.get('_expanded'):
+        return
+    if not isinstance(dets, (list, tuple)):
+        raise ValueError(f'{path}: "detectors" must be a list of dicts')
+    names = []
+    for i, d in enumerate(dets):
+        if not isinstance(d, dict) or not d.get('name') or \
+                not d.get('config'):
+            raise ValueError(f'{path}: detectors[{i}] needs "name" and '
+                             '"config"')
+        if '/' in d['name'] or d['name'] in names:
+            raise ValueError(f'{path}: detector name {d["name"]!r} is '
+                             'repeated or has a "/"')
+        names.append(d['name'])
+    rows = []
+    for d in dets:
+        for s in spec.sources:
+            if not isinstance(s, dict) or not s.get('name'):
+                raise ValueError(f'{path}: every source needs a "name"')
+            r = copy.deepcopy(dict(s))
+            cfg = d.get('none_config') if s.get('maps') is None and \
+                d.get('none_config') else d['config']
+            own_data = 'data_root' in d
+            row_name = f'{d["name"]}/{s["name"]}'
+            r.update(name=row_name,
+                     label=f'{d.get("label", d["name"])} / '
+                     f'{s.get("label", s["name"])}',
+                     config=cfg.replace('{name}', s['name']),
+                     detector=d['name'],
+                     map_name=row_name if own_data else s['name'],
+                     source_name=s['name'],
+                     map_label=s.get('label', s['name']))
+            for key in ROW_DATA_KEYS:
+                if key in d:
+                    r[key] = copy.deepcopy(d[key])
+            rows.append(r)
+    spec.sources = rows
+    spec._expanded = True
 
 
 
