@@ -111,6 +111,12 @@ class FaceForgeryDataset(BaseDataset):
             if key not in raw:
                 raise KeyError(f'{self.ann_file}: a data_list entry has no '
                                f'"{key}": {raw}')
+        if 'clip_paths' in raw and not getattr(self, 'clip_len', None):
+            raise ValueError(
+                f'{self.ann_file}: a clip annotation (entries with '
+                '"clip_paths") given to a frame dataset: a frame model would '
+                'see the first frame and no map; use FaceClipDataset (a video '
+                'model) or a frame annotation')
         label = int(raw['gt_label'])
         if label not in (0, 1):
             raise ValueError(f'{self.ann_file}: gt_label must be 0 (real) or '

@@ -133,3 +133,11 @@ def test_clip_dataset_pipeline_and_short_clip_error(tmp_path):
         DATASETS.build(dict(type='FaceClipDataset', data_root=str(tmp_path),
                             ann_file='ann.json', clip_len=4,
                             pipeline=pipeline)).full_init()
+
+
+def test_frame_dataset_refuses_a_clip_annotation(tmp_path):
+    _write_clip_ann(tmp_path, 4)
+    with pytest.raises(ValueError, match='clip annotation .* frame dataset'):
+        DATASETS.build(dict(type='FaceForgeryDataset',
+                            data_root=str(tmp_path), ann_file='ann.json',
+                            pipeline=[])).full_init()

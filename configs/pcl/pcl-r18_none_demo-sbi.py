@@ -1,0 +1,10 @@
+# The no-branch baseline of pcl-r18_demo-sbi.py: the same ResNet-18, data
+# and schedule without the PCL branch (no map target, no map output).
+_base_ = ['./pcl-r18_demo-sbi.py']
+model = dict(consistency_head=None)
+val_evaluator = [dict(type='ForgeryMetric')]
+test_evaluator = val_evaluator
+custom_hooks = [
+    dict(type='FlopsProfileHook', input_shape=(64, 64)),
+    dict(type='RNGStateHook'),
+]
