@@ -193,7 +193,8 @@ LEDGER: Dict[str, Tool] = {
         tests=('tests/test_robustness/test_robustness_tool.py::'
                'test_robustness_tool_table_json_plot',)),
     'tools/dataset_converters/ffpp.py': Tool(
-        tests=('tests/test_converters/test_ffpp.py::test_cli',),
+        tests=('tests/test_converters/test_ffpp.py::test_cli',
+               'tests/test_converters/test_clips.py::test_cli_clips'),
         not_run={'--workers': 'worker processes: run through the Python API '
                  'in test_two_workers_and_progress_bar'}),
     'tools/dataset_converters/celebdf.py': Tool(

@@ -14,7 +14,14 @@ crops; ``real`` for the originals), ``masks/...`` (binary masks when
 ``manipulated_sequences/<method>/masks/videos`` exists), ``train.json`` /
 ``val.json`` / ``test.json`` (mmengine BaseDataset format, paths relative to
 ``<out>/<compression>``) and ``report.json``. A rerun skips finished
-videos. See docs/en/user_guides/dataset_prepare.md.
+videos. ``--clips K --clip-len T`` writes clips of T consecutive frames of one
+face track instead (``frames/<method>/<video>/clip<k>/<frame>.png``, one entry
+per clip, for ``FaceClipDataset``):
+
+    python tools/dataset_converters/ffpp.py ROOT data/ffpp_clips -c c23 \
+        --clips 4 --clip-len 8
+
+See docs/en/user_guides/dataset_prepare.md.
 """
 import argparse
 import sys

@@ -10,7 +10,14 @@ from .engine import DEFAULT_DETECTOR, format_summary
 def add_common_args(parser: argparse.ArgumentParser) -> None:
     """Add the sampling, cropping, detector and run options."""
     parser.add_argument('--frames', type=int, default=10,
-                        help='frames sampled evenly per video')
+                        help='frames sampled evenly per video (frame mode)')
+    parser.add_argument('--clips', type=int, default=None, metavar='K',
+                        help='clip mode (for video models): K clips per '
+                        'video, each of --clip-len consecutive frames of one '
+                        'face track with one fixed crop; --frames is then '
+                        'not used (default: frame mode)')
+    parser.add_argument('--clip-len', type=int, default=None, metavar='T',
+                        help='consecutive frames per clip (with --clips)')
     parser.add_argument('--workers', type=int, default=1,
                         help='face-detection processes')
     parser.add_argument('--shard', metavar='I/N', default=None,
@@ -30,7 +37,8 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
                         help='local RetinaFace ONNX file (e.g. det_10g.onnx)')
     parser.add_argument('--min-faces', type=int, default=None,
                         help='list videos with fewer faces in report.json '
-                        '(default: half of --frames)')
+                        '(default: half of --frames; in clip mode: fewer '
+                        'clips, default --clips)')
     parser.add_argument('--no-progress', action='store_true',
                         help='no progress bar')
 
@@ -81,7 +89,8 @@ def common_kwargs(args: argparse.Namespace) -> dict:
         margin=args.margin, size=args.size,
         detector=detector_cfg(args.detector, args.detector_weights),
         merge='only' if args.merge_only else 'auto',
-        min_faces=args.min_faces, progress=not args.no_progress)
+        min_faces=args.min_faces, progress=not args.no_progress,
+        clips=args.clips, clip_len=args.clip_len)
 
 
 def print_summary(title: str, summary: dict) -> None:

@@ -26,6 +26,13 @@ A dataset reader (e.g. :mod:`.ffpp`) lists the videos as
 All paths in the outputs are relative to the output folder, so the folder
 can be moved.
 
+Clip mode (``ConvertSettings(clips=K, clip_len=T)``, ``--clips K --clip-len
+T``): step 1 makes K clips of T consecutive frames of one face track per
+video, each with one fixed crop, under ``frames/<folder>/<video>/clip<k>/``
+(:mod:`.clips`); the annotations hold one entry per clip and the report the
+clips that could not be made (``clip_skips``). An output folder holds one
+mode (``settings.json``).
+
 This module is the run loop (:func:`convert_videos`, :func:`run_conversion`,
 :func:`format_summary`); the parts live beside it and are re-exported here:
 :mod:`.tasks` (:class:`VideoTask`, :class:`ConvertSettings`,
@@ -58,6 +65,13 @@ __all__ = [
 SETTINGS_FILE = 'settings.json'
 
 
+def _mode(settings: dict) -> str:
+    if settings.get('clips'):
+        return (f'clip mode (--clips {settings["clips"]} --clip-len '
+                f'{settings.get("clip_len")})')
+    return 'frame mode (no --clips)'
+
+
 def _check_settings(out_dir: str, settings: dict) -> None:
     path = osp.join(out_dir, SETTINGS_FILE)
     if osp.isfile(path):
@@ -66,6 +80,12 @@ def _check_settings(out_dir: str, settings: dict) -> None:
                 old = json.load(f)
         except ValueError as e:
             raise ValueError(f'unreadable {path}: {e}') from None
+        if _mode(old) != _mode(settings):
+            raise ValueError(
+                f'{out_dir} was converted in {_mode(old)}, not in '
+                f'{_mode(settings)}: clips and frames (or clips of another '
+                f'count or length) cannot share an output folder; use '
+                f'another output folder or the same settings')
         if old != settings:
             diff = sorted(k for k in set(old) | set(settings)
                           if old.get(k) != settings.get(k))
@@ -116,7 +136,8 @@ def convert_videos(tasks: Sequence[VideoTask],
             missing) or ``'never'``. Defaults to ``'auto'``.
         real_oversample (int): Repeat real train entries. Defaults to 1.
         min_faces (int, optional): Videos with fewer faces are listed in
-            the report. Defaults to ``max(1, frames // 2)``.
+            the report. Defaults to ``max(1, frames // 2)``; in clip mode
+            videos with fewer clips, default ``settings.clips``.
         missing (Sequence[str]): Split videos absent from the download,
             for the report. Defaults to ().
         progress (bool): Show a progress bar. Defaults to True.
@@ -162,7 +183,8 @@ def convert_videos(tasks: Sequence[VideoTask],
             raise ValueError(f'{t.key}: label must be 0 or 1, got '
                              f'{t.label!r}')
     if min_faces is None:
-        min_faces = max(1, settings.frames // 2)
+        min_faces = (settings.clips if settings.clip_mode
+                     else max(1, settings.frames // 2))
     out_dir = osp.abspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
     _check_settings(out_dir, dict(
@@ -215,7 +237,13 @@ def _process_all(todo, out_dir, settings, workers, detector, bar, summary,
             summary['truncated'].append(key)
             log(f'truncated video {key}: {brief["unreadable"]} sampled '
                 f'frame(s) unreadable')
-        if brief['no_face'] and brief['status'] != 'corrupt':
+        if brief.get('clip_skips'):
+            reasons = ', '.join(f'{n} {r}' for r, n in
+                                sorted(brief['clip_skips'].items()))
+            log(f'{key}: {brief["clips"]} clip(s) made, skipped: {reasons} '
+                f'(see report.json, clip_skips)')
+        elif brief['no_face'] and brief['status'] != 'corrupt' and \
+                'clips' not in brief:
             log(f'{key}: no face in {brief["no_face"]} of '
                 f'{brief["faces"] + brief["no_face"]} decoded frame(s)')
         bar.update(1)
@@ -259,13 +287,16 @@ def run_conversion(tasks: Sequence[VideoTask],
                    merge: str = 'auto',
                    min_faces: Optional[int] = None,
                    progress: bool = True,
-                   face_detector=None) -> dict:
+                   face_detector=None,
+                   clips: Optional[int] = None,
+                   clip_len: Optional[int] = None) -> dict:
     """Convert a dataset's listed videos with the options every
     ``convert_<dataset>`` function takes (its ``**options``).
 
     Builds the :class:`ConvertSettings`, adds them to ``metainfo``
-    (``frames_per_video``, ``margin``, ``size``, ``detector``) and runs
-    :func:`convert_videos`.
+    (``frames_per_video``, ``margin``, ``size``, ``detector``; in clip mode
+    ``clips_per_video`` and ``clip_len`` instead of ``frames_per_video``)
+    and runs :func:`convert_videos`.
 
     Args:
         tasks (Sequence[VideoTask]): The dataset's videos.
@@ -291,17 +322,26 @@ def run_conversion(tasks: Sequence[VideoTask],
         progress (bool): Progress bar. Defaults to True.
         face_detector (BaseFaceDetector, optional): A ready detector
             (``workers=1`` only). Defaults to None.
+        clips (int, optional): Clip mode: clips per video (``--clips``;
+            ``frames`` is then not used). Defaults to None (frame mode).
+        clip_len (int, optional): Consecutive frames per clip
+            (``--clip-len``). Defaults to None.
 
     Returns:
         dict: The :func:`convert_videos` summary plus ``out_dir`` (absolute)
         and ``missing``.
     """
-    kwargs = dict(frames=frames, margin=margin, size=size, mask_thr=mask_thr)
+    kwargs = dict(frames=frames, margin=margin, size=size, mask_thr=mask_thr,
+                  clips=clips, clip_len=clip_len)
     if detector is not None:
         kwargs['detector'] = detector
     settings = ConvertSettings(**kwargs)
-    metainfo = dict(metainfo, frames_per_video=settings.frames,
-                    margin=settings.margin, size=settings.size,
+    if settings.clip_mode:
+        metainfo = dict(metainfo, clips_per_video=settings.clips,
+                        clip_len=settings.clip_len)
+    else:
+        metainfo = dict(metainfo, frames_per_video=settings.frames)
+    metainfo.update(margin=settings.margin, size=settings.size,
                     detector=settings.detector)
     summary = convert_videos(
         tasks, out_dir, settings, metainfo, workers=workers,
@@ -329,17 +369,35 @@ def format_summary(summary: dict) -> str:
         return '\n'.join(lines)
     rep = summary['report']
     tot = rep['summary']
-    lines.append(
-        f"  all {tot['videos']} videos: {tot['ok']} ok, {tot['truncated']} "
-        f"truncated, {tot['corrupt']} corrupt; {tot['faces']} faces from "
-        f"{tot['frames_sampled']} sampled frames, {tot['no_face_frames']} "
-        f"frame(s) without a face, {tot['masks']} masks")
+    clip_mode = rep.get('mode') == 'clips'
+    if clip_mode:
+        reasons = ', '.join(f'{n} {r}' for r, n in
+                            tot['clip_skip_reasons'].items() if n)
+        lines.append(
+            f"  all {tot['videos']} videos: {tot['ok']} ok, "
+            f"{tot['truncated']} truncated, {tot['corrupt']} corrupt; "
+            f"{tot['clips']} clips of {rep.get('clip_len')} frames, "
+            f"{tot['clips_skipped']} skipped"
+            f"{f' ({reasons})' if reasons else ''} (see report.json, "
+            f"clip_skips), {tot['masks']} with masks")
+    else:
+        lines.append(
+            f"  all {tot['videos']} videos: {tot['ok']} ok, "
+            f"{tot['truncated']} truncated, {tot['corrupt']} corrupt; "
+            f"{tot['faces']} faces from {tot['frames_sampled']} sampled "
+            f"frames, {tot['no_face_frames']} frame(s) without a face, "
+            f"{tot['masks']} masks")
+    unit = 'clips' if clip_mode else 'frames'
     for split, st in rep['splits'].items():
         left_out = (f" ({st['excluded']} left out)"
                     if st.get('excluded') else '')
         lines.append(f"  {split:5s}: {st['videos']} videos{left_out}, "
-                     f"{st['real_frames']} real + {st['fake_frames']} fake "
-                     f"frames -> {st['entries']} entries")
+                     f"{st[f'real_{unit}']} real + {st[f'fake_{unit}']} "
+                     f"fake {unit} -> {st['entries']} entries")
+    if tot.get('few_clip_videos'):
+        lines.append(f"  {tot['few_clip_videos']} video(s) with fewer than "
+                     f"{rep['min_faces']} clips (see report.json, "
+                     f"few_clips)")
     if tot['few_face_videos']:
         lines.append(f"  {tot['few_face_videos']} video(s) with fewer than "
                      f"{rep['min_faces']} faces (see report.json)")

@@ -6,6 +6,7 @@ from typing import Sequence
 
 from mmfocus.utils.io import atomic_write, atomic_write_json
 from ..annotation import dump_annotation
+from .clips import clip_entries, clip_report_keys, clip_totals
 from .records import load_record
 from .tasks import SPLITS, VideoTask
 
@@ -18,7 +19,9 @@ def merge_records(tasks: Sequence[VideoTask], out_dir: str, metainfo: dict,
     """Write ``{train,val,test}.json`` and ``report.json`` from the records.
 
     A split file is written when at least one task is in that split (it may
-    hold no entry, e.g. when all its videos are corrupt).
+    hold no entry, e.g. when all its videos are corrupt). Clip-mode records
+    give one entry per clip (:func:`~.clips.clip_entries`) and the clip
+    keys of the report (``clip_skips``, ``too_short``, ``few_clips``).
 
     Args:
         tasks (Sequence[VideoTask]): Every video of the dataset (all
@@ -27,8 +30,8 @@ def merge_records(tasks: Sequence[VideoTask], out_dir: str, metainfo: dict,
         metainfo (dict): Base ``metainfo`` of the annotation files.
         real_oversample (int): Each real entry of the train split is
             repeated this many times (class balance). Defaults to 1.
-        min_faces (int): Videos with fewer faces are listed in the report.
-            Defaults to 1.
+        min_faces (int): Videos with fewer faces (clip mode: clips) are
+            listed in the report. Defaults to 1.
         missing (Sequence[str]): Videos of the official split absent from
             the download (listed in the report). Defaults to ().
 
@@ -45,6 +48,12 @@ def merge_records(tasks: Sequence[VideoTask], out_dir: str, metainfo: dict,
             raise RuntimeError(f'video {task.key} has no finished record '
                                f'under {out_dir}/records (not converted yet)')
         records[task.key] = rec
+    modes = {rec.get('mode', 'frames') for rec in records.values()}
+    if len(modes) > 1:
+        raise RuntimeError(f'{out_dir}: the records mix frame mode and clip '
+                           f'mode (--clips); convert into another folder')
+    clip_mode = modes == {'clips'}
+    unit = 'clips' if clip_mode else 'frames'
     real_frames = {
         t.key: {fr['frame_idx']: fr['img_path']
                 for fr in records[t.key]['frames']}
@@ -52,8 +61,8 @@ def merge_records(tasks: Sequence[VideoTask], out_dir: str, metainfo: dict,
     }
     present = [s for s in SPLITS if any(t.split == s for t in tasks)]
     data = {s: [] for s in present}
-    stats = {s: dict(videos=0, real_frames=0, fake_frames=0, entries=0,
-                     excluded=0) for s in present}
+    stats = {s: {'videos': 0, f'real_{unit}': 0, f'fake_{unit}': 0,
+                 'entries': 0, 'excluded': 0} for s in present}
     report = dict(
         corrupt={}, truncated={}, beyond_end={}, few_faces={}, no_face={},
         mask_problems={}, unpaired={}, not_single_face={},
@@ -62,6 +71,9 @@ def merge_records(tasks: Sequence[VideoTask], out_dir: str, metainfo: dict,
                   frames_sampled=0, faces=0, no_face_frames=0,
                   unreadable_frames=0, beyond_end_frames=0, masks=0,
                   unpaired_fake_frames=0)
+    if clip_mode:
+        report.update(clip_report_keys())
+        totals.update(clip_totals())
     for task in tasks:
         if task.split not in SPLITS:
             raise ValueError(f'{task.key}: split must be one of {SPLITS}, '
@@ -81,7 +93,8 @@ def merge_records(tasks: Sequence[VideoTask], out_dir: str, metainfo: dict,
             report['truncated'][task.key] = rec['unreadable']
         if rec['no_face']:
             report['no_face'][task.key] = rec['no_face']
-        if rec['status'] != 'corrupt' and len(rec['frames']) < min_faces:
+        if not clip_mode and rec['status'] != 'corrupt' and \
+                len(rec['frames']) < min_faces:
             report['few_faces'][task.key] = dict(
                 faces=len(rec['frames']), sampled=len(rec['indices']))
         if rec['mask_error'] or rec['mask_missing']:
@@ -98,6 +111,13 @@ def merge_records(tasks: Sequence[VideoTask], out_dir: str, metainfo: dict,
         twin = real_frames.get(task.pair, {}) if task.pair else {}
         repeat = real_oversample if (task.label == 0
                                      and task.split == 'train') else 1
+        if clip_mode:
+            for entry in clip_entries(task, rec, records.get(task.pair),
+                                      report, totals, min_faces):
+                data[task.split].extend([entry] * repeat)
+                st['real_clips' if task.label == 0 else 'fake_clips'] += 1
+                st['entries'] += repeat
+            continue
         for fr in rec['frames']:
             pair_path = twin.get(fr['frame_idx']) if task.pair else None
             if task.pair and pair_path is None:
@@ -125,5 +145,9 @@ def merge_records(tasks: Sequence[VideoTask], out_dir: str, metainfo: dict,
     totals['not_single_face_videos'] = len(report['not_single_face'])
     full = dict(dataset=metainfo.get('dataset'), min_faces=min_faces,
                 summary=totals, splits=stats, **report)
+    if clip_mode:
+        totals['few_clip_videos'] = len(report['few_clips'])
+        full.update(mode='clips', clip_len=metainfo.get('clip_len'),
+                    clips_per_video=metainfo.get('clips_per_video'))
     atomic_write_json(osp.join(out_dir, REPORT_FILE), full)
     return full

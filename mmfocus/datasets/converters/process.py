@@ -11,6 +11,7 @@ import numpy as np
 from mmfocus.faces import build_face_detector
 from mmfocus.utils import register_all_modules
 from mmfocus.utils.io import atomic_save_image, atomic_write_json
+from .clips import process_clips
 from .crops import crop_frame, crop_mask, largest_face
 from .records import RECORD_VERSION, _sources, frame_relpath, record_path
 from .tasks import ConvertSettings, VideoTask
@@ -34,6 +35,9 @@ def process_video(task: VideoTask, out_dir: str, settings: ConvertSettings,
     of the twin past this video's declared length (a fake a few frames
     shorter than its real) are listed as ``beyond_end``.
 
+    In clip mode (``settings.clips``) the video gives clips of consecutive
+    frames instead (:func:`~.clips.process_clips`).
+
     Args:
         task (VideoTask): The video.
         out_dir (str): Output folder of the dataset.
@@ -47,6 +51,9 @@ def process_video(task: VideoTask, out_dir: str, settings: ConvertSettings,
     for kind in ('frames', 'masks'):  # leftovers of an interrupted run
         shutil.rmtree(osp.join(out_dir, kind, task.folder, task.name),
                       ignore_errors=True)
+    if settings.clip_mode:
+        return process_clips(task, out_dir, settings, detector,
+                             save=lambda *a: atomic_save_image(*a))
     rec = dict(version=RECORD_VERSION, key=task.key, label=task.label,
                status='ok', error=None, num_frames=None, indices=[],
                frames=[], no_face=[], face_counts=[], unreadable=[],
@@ -135,6 +142,12 @@ def _run_task(task: VideoTask) -> Tuple[str, dict]:
 
 
 def _brief(rec: dict) -> dict:
-    return dict(status=rec['status'], error=rec['error'],
-                faces=len(rec['frames']), no_face=len(rec['no_face']),
-                unreadable=len(rec['unreadable']))
+    brief = dict(status=rec['status'], error=rec['error'],
+                 faces=len(rec['frames']), no_face=len(rec['no_face']),
+                 unreadable=len(rec['unreadable']))
+    if rec.get('mode') == 'clips':
+        reasons: Dict[str, int] = {}
+        for s in rec['clip_skips']:
+            reasons[s['reason']] = reasons.get(s['reason'], 0) + 1
+        brief.update(clips=len(rec['clips']), clip_skips=reasons)
+    return brief

@@ -19,6 +19,14 @@ def frame_relpath(task: VideoTask, idx: int, kind: str = 'frames') -> str:
     return f'{kind}/{task.folder}/{task.name}/{idx:04d}.png'
 
 
+def clip_relpath(task: VideoTask, clip_idx: int, idx: int,
+                 kind: str = 'frames') -> str:
+    """Relative path of a clip's frame crop (clip mode):
+    ``<kind>/<folder>/<name>/clip<clip_idx>/<idx:04d>.png`` (a folder per
+    clip, so it cannot collide with a frame-mode crop)."""
+    return f'{kind}/{task.folder}/{task.name}/clip{clip_idx}/{idx:04d}.png'
+
+
 def record_path(out_dir: str, task: VideoTask) -> str:
     """Per-video record (the done marker) of a task."""
     return osp.join(out_dir, 'records', task.folder, f'{task.name}.json')

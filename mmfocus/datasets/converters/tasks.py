@@ -76,12 +76,20 @@ class ConvertSettings:
         detector (dict): Face detector config
             (:func:`mmfocus.faces.build_face_detector`). Defaults to
             :data:`DEFAULT_DETECTOR`.
+        clips (int, optional): Clip mode (``--clips``): clips per video,
+            each of ``clip_len`` consecutive frames of one face track with
+            one fixed crop (see :mod:`.clips`); ``frames`` is then not used.
+            Defaults to None (frame mode).
+        clip_len (int, optional): Frames per clip (``--clip-len``), given
+            with ``clips``. Defaults to None.
     """
     frames: int = 10
     margin: float = 1.3
     size: int = 224
     mask_thr: int = 16
     detector: Dict = field(default_factory=lambda: dict(DEFAULT_DETECTOR))
+    clips: Optional[int] = None
+    clip_len: Optional[int] = None
 
     def __post_init__(self) -> None:
         if int(self.frames) <= 0:
@@ -99,9 +107,34 @@ class ConvertSettings:
                             f'got {self.detector!r}')
         self.frames, self.size = int(self.frames), int(self.size)
         self.margin, self.mask_thr = float(self.margin), int(self.mask_thr)
+        if (self.clips is None) != (self.clip_len is None):
+            raise ValueError(f'clips and clip_len (--clips K --clip-len T) '
+                             f'go together, got clips={self.clips!r}, '
+                             f'clip_len={self.clip_len!r}')
+        if self.clips is not None:
+            for name in ('clips', 'clip_len'):
+                value = getattr(self, name)
+                if isinstance(value, bool) or int(value) != value or \
+                        int(value) < 1:
+                    raise ValueError(f'{name} must be a positive integer, '
+                                     f'got {value!r}')
+            self.clips, self.clip_len = int(self.clips), int(self.clip_len)
+
+    @property
+    def clip_mode(self) -> bool:
+        """Whether videos are converted to clips (``--clips``)."""
+        return self.clips is not None
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The settings (what ``settings.json`` holds): frame mode without
+        the clip keys (as before clip mode existed), clip mode without
+        ``frames`` (not used there)."""
+        out = asdict(self)
+        if self.clip_mode:
+            del out['frames']
+        else:
+            del out['clips'], out['clip_len']
+        return out
 
 
 def parse_shard(text: Optional[str]) -> Optional[Tuple[int, int]]:

@@ -165,3 +165,92 @@ def read_frames(path: str, indices: Sequence[int]
     finally:
         cap.release()
     return frames, [i for i in wanted if i not in frames]
+
+
+def clip_starts(num_frames: int, clips: int, clip_len: int) -> List[int]:
+    """First frames of ``clips`` clips of ``clip_len`` consecutive frames
+    spread evenly over a video: :func:`sample_indices` over the possible
+    starts ``0 .. num_frames - clip_len`` (the middle of ``clips`` equal
+    segments of them). Fewer when the video has fewer possible starts, none
+    when it is shorter than ``clip_len``; clips overlap when
+    ``clips * clip_len > num_frames``.
+
+    Example:
+        >>> clip_starts(100, 3, 10)
+        [15, 45, 75]
+    """
+    if clip_len <= 0:
+        raise ValueError(f'clip_len must be positive, got {clip_len}')
+    return sample_indices(num_frames - clip_len + 1, clips)
+
+
+class FrameReader:
+    """Sequential reader of one video (or image-sequence folder) for
+    increasing frame indices, keeping the frames read since
+    :meth:`release_before` so that overlapping clips reuse them.
+
+    Frames are decoded with ``grab`` up to each index (as
+    :func:`read_frames`: no inexact seeking). A frame that cannot be
+    decoded reads as None (after the first one, every later frame of a
+    video file too: its stream has ended).
+
+    Args:
+        path (str): Video file or folder of frame images.
+
+    Raises:
+        VideoReadError: The video cannot be opened.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._files = list_frame_files(path) if osp.isdir(path) else None
+        self._cap = None if self._files is not None else _open(path)
+        self._pos = 0  # frames grabbed from the video file
+        self._last = -1  # last index read
+        self._ended = False
+        self._cache: Dict[int, np.ndarray] = {}
+
+    def read(self, idx: int):
+        """The BGR frame ``idx`` (None when it cannot be decoded); ``idx``
+        must be kept (see :meth:`release_before`) or after the last one."""
+        idx = int(idx)
+        if idx in self._cache:
+            return self._cache[idx]
+        if idx <= self._last:
+            raise ValueError(f'frame {idx} of {self.path} was released '
+                             f'(read up to {self._last})')
+        self._last = idx
+        img = None
+        if self._files is not None:
+            if idx < len(self._files):
+                img = cv2.imread(self._files[idx], cv2.IMREAD_COLOR)
+        elif not self._ended:
+            while self._pos <= idx:
+                if not self._cap.grab():
+                    self._ended = True
+                    break
+                self._pos += 1
+            if not self._ended:
+                ok, img = self._cap.retrieve()
+                img = img if ok else None
+        if img is not None and not img.size:
+            img = None
+        self._cache[idx] = img
+        return img
+
+    def release_before(self, idx: int) -> None:
+        """Forget the kept frames before ``idx``."""
+        for i in [i for i in self._cache if i < idx]:
+            del self._cache[i]
+
+    def close(self) -> None:
+        self._cache.clear()
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
