@@ -138,10 +138,17 @@ def test_add_a_backbone(workspace, monkeypatch, capsys):
                for b in ns['model'].backbones.values())
 
 
-def test_add_a_map_source(workspace, monkeypatch, capsys):
+def test_add_a_map_source(workspace, monkeypatch, capsys, request):
     import json
 
     from skimage.color import deltaE_cie76, rgb2lab
+
+    from mmfocus.registry import MAP_SOURCES
+
+    # the page registers 'labdiff': take it out of the registry again for
+    # the later tests of this process (test_sources lists every source)
+    request.addfinalizer(
+        lambda: MAP_SOURCES._module_dict.pop('labdiff', None))
     page = f'{GUIDES}/add_map_sources.md'
     _write_files(page, workspace)
     ns, printed = _exec_examples(page, capsys)
