@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from mmfocus.datasets.annotation import dump_annotation, load_annotation
-from mmfocus.utils.io import atomic_save_image
+from mmfocus.utils.io import atomic_save_image, imread_checked
 from .demo import _replace_dir
 from .sbi import blend, make_blend_mask, make_source
 
@@ -95,11 +95,8 @@ def build_demo_clips(faces_root: str = 'data/demo_faces',
                 name = osp.splitext(osp.basename(e['img_path']))[0]
                 rng = np.random.default_rng(
                     [seed, zlib.crc32(name.encode())])
-                img = cv2.imread(osp.join(faces_root, e['img_path']),
-                                 cv2.IMREAD_COLOR)
-                if img is None:
-                    raise OSError(f'unreadable demo face '
-                                  f'{osp.join(faces_root, e["img_path"])}')
+                img = imread_checked(osp.join(faces_root, e['img_path']),
+                                     cv2.IMREAD_COLOR)
                 lms = np.asarray(e['landmarks'], np.float32)
                 side = img.shape[0]
                 region = str(rng.choice(REGIONS, p=np.array(REGION_PROBS) /

@@ -32,17 +32,14 @@ def main(argv=None):
     import mmfocus  # noqa: F401  (stack fixes)
     from mmpretrain.models.backbones import ResNet
 
-    from mmfocus.models.converters import convert_torchvision_resnet
+    from mmfocus.models.converters import (check_shapes,
+                                           convert_torchvision_resnet)
     try:
         target = ResNet(depth=args.depth).state_dict()
     except KeyError as e:
         raise ValueError(f'invalid ResNet depth {args.depth}') from e
     out = convert_torchvision_resnet(load_state_dict_file(args.src), target)
-    for k, v in out.items():
-        want = target[k[len('backbone.'):]].shape
-        if v.shape != want:
-            raise ValueError(f'{k}: shape {tuple(v.shape)} != {tuple(want)}'
-                             f' of ResNet-{args.depth}')
+    check_shapes(out, target)
     with atomic_open(args.dst, 'wb', overwrite=args.overwrite) as f:
         torch.save(dict(state_dict=out, meta=dict(depth=args.depth)), f)
     n = sum(v.numel() for k, v in out.items()

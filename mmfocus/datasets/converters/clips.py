@@ -31,7 +31,7 @@ from .crops import crop_mask, largest_face
 from .records import RECORD_VERSION, _sources, clip_relpath, record_path
 from .tasks import ConvertSettings, VideoTask
 from .video import (FrameReader, VideoReadError, clip_starts,
-                    probe_frame_count)
+                    probe_with_twin)
 
 #: Least IoU of a face box with the previous frame's box to continue a track.
 TRACK_IOU = 0.3
@@ -120,14 +120,12 @@ def process_clips(task: VideoTask, out_dir: str, settings: ConvertSettings,
                mask_error=None, clips=[], clip_skips=[],
                sources=_sources(task))
     try:
-        num_frames = probe_frame_count(task.path)
-        rec['num_frames'] = index_frames = num_frames
-        if task.index_path:
-            try:
-                index_frames = probe_frame_count(task.index_path)
-            except VideoReadError as e:
-                rec['error'] = (f'twin video unreadable, clips placed on '
-                                f'own frames ({e})')
+        num_frames, index_frames, twin_error = probe_with_twin(
+            task.path, task.index_path)
+        rec['num_frames'] = num_frames
+        if twin_error is not None:
+            rec['error'] = (f'twin video unreadable, clips placed on '
+                            f'own frames ({twin_error})')
         shortest = min(num_frames, index_frames)
         if shortest < clip_len:
             rec['clip_skips'].append(dict(

@@ -15,7 +15,7 @@ from .clips import process_clips
 from .crops import crop_frame, crop_mask, largest_face
 from .records import RECORD_VERSION, _sources, frame_relpath, record_path
 from .tasks import ConvertSettings, VideoTask
-from .video import (VideoReadError, probe_frame_count, read_frames,
+from .video import (VideoReadError, probe_with_twin, read_frames,
                     sample_indices)
 
 
@@ -60,15 +60,12 @@ def process_video(task: VideoTask, out_dir: str, settings: ConvertSettings,
                beyond_end=[], mask_missing=[], mask_error=None,
                sources=sources)
     try:
-        num_frames = probe_frame_count(task.path)
+        num_frames, index_frames, twin_error = probe_with_twin(
+            task.path, task.index_path)
         rec['num_frames'] = num_frames
-        index_frames = num_frames
-        if task.index_path:
-            try:
-                index_frames = probe_frame_count(task.index_path)
-            except VideoReadError as e:
-                rec['error'] = (f'twin video unreadable, sampled own frames '
-                                f'({e})')
+        if twin_error is not None:
+            rec['error'] = (f'twin video unreadable, sampled own frames '
+                            f'({twin_error})')
         indices = sample_indices(index_frames, settings.frames)
         rec['indices'] = indices
         # a fake shorter than its twin: those indices do not exist in it

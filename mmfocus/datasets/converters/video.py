@@ -119,6 +119,20 @@ def probe_frame_count(path: str) -> int:
     return count
 
 
+def probe_with_twin(path: str, twin_path=None) -> Tuple[int, int, object]:
+    """Frame counts of a video and of the real twin that places its sampled
+    indices: ``(own, twin, twin_error)``. An unreadable twin gives the
+    video's own count and the :class:`VideoReadError` (the caller records
+    it); an unreadable video raises."""
+    num = probe_frame_count(path)
+    if not twin_path:
+        return num, num, None
+    try:
+        return num, probe_frame_count(twin_path), None
+    except VideoReadError as e:
+        return num, num, e
+
+
 def read_frames(path: str, indices: Sequence[int]
                 ) -> Tuple[Dict[int, np.ndarray], List[int]]:
     """Decode the frames at ``indices``.

@@ -6,6 +6,7 @@ import torch
 from mmengine.model import BaseDataPreprocessor
 
 from mmfocus.registry import MODELS
+from .focus_preprocessor import stack_batch
 
 
 @MODELS.register_module()
@@ -38,12 +39,9 @@ class ClipDataPreprocessor(BaseDataPreprocessor):
         data = self.cast_data(data)
         inputs = data['inputs']
         if isinstance(inputs, (list, tuple)):
-            shapes = {tuple(x.shape) for x in inputs}
-            if len(shapes) != 1:
-                raise ValueError(f'clips in a batch differ in shape: '
-                                 f'{sorted(shapes)}; add a ResizeClip to the '
-                                 'pipeline and use one clip_len')
-            inputs = torch.stack(list(inputs))
+            inputs = stack_batch(
+                inputs, 'clips',
+                'add a ResizeClip to the pipeline and use one clip_len')
         x = inputs.float()
         if x.dim() != 5 or x.shape[2] != 3:
             raise ValueError('expected (B, T, 3, H, W) clips, got '

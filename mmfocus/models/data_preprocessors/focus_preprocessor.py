@@ -9,6 +9,17 @@ from mmfocus.registry import MODELS
 from .modality_filters import ModalityFilter
 
 
+def stack_batch(inputs: Sequence[torch.Tensor], what: str,
+                hint: str) -> torch.Tensor:
+    """Stack a batch's samples, with one clear error (naming ``what`` and
+    the shapes found, then ``hint``) when their shapes differ."""
+    shapes = {tuple(x.shape) for x in inputs}
+    if len(shapes) != 1:
+        raise ValueError(f'{what} in a batch differ in shape: '
+                         f'{sorted(shapes)}; {hint}')
+    return torch.stack(list(inputs))
+
+
 @MODELS.register_module()
 class FoCusDataPreprocessor(ImgDataPreprocessor):
     """Stack images, make one view per modality, normalise.
@@ -66,12 +77,8 @@ class FoCusDataPreprocessor(ImgDataPreprocessor):
         data = self.cast_data(data)
         inputs = data['inputs']
         if isinstance(inputs, (list, tuple)):
-            shapes = {tuple(x.shape) for x in inputs}
-            if len(shapes) != 1:
-                raise ValueError(f'images in a batch differ in shape: '
-                                 f'{sorted(shapes)}; add a Resize to the '
-                                 'pipeline')
-            inputs = torch.stack(list(inputs))
+            inputs = stack_batch(inputs, 'images',
+                                 'add a Resize to the pipeline')
         if isinstance(inputs, dict):  # already preprocessed
             return dict(inputs=inputs, data_samples=data.get('data_samples'))
         x = inputs.float()

@@ -1,6 +1,6 @@
 # Copyright (c) mmfocus contributors.
 """CADDM's Artifact Detection Module (Dong et al., CVPR 2023, Sec. 4.2)."""
-from typing import List, Sequence, Tuple
+from typing import Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -213,8 +213,3 @@ class ArtifactDetectionHead(nn.Module):
         painted = paint_boxes(boxes, scores, self.map_size)[:, None]
         return F.interpolate(painted, size=tuple(size), mode='bilinear',
                              align_corners=False)
-
-    @staticmethod
-    def level_sizes(feat_size: int) -> List[int]:
-        """Level sizes for a last feature map of side ``feat_size``."""
-        return [feat_size, feat_size - 2, feat_size - 4, feat_size - 6]

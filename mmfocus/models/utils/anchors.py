@@ -9,7 +9,6 @@ box it overlaps most and is positive when that IoU reaches ``iou_thr``;
 offsets are encoded with variances ``(0.1, 0.2)``; the confidence loss keeps
 all positives and the ``neg_pos`` x as many hardest negatives.
 """
-import math
 from typing import Sequence, Tuple
 
 import torch
@@ -161,9 +160,3 @@ def paint_boxes(boxes: torch.Tensor, scores: torch.Tensor,
     painted = torch.where(inside, scores[..., None, None],
                           scores.new_zeros(()))
     return painted.amax(1)
-
-
-def conv_output_size(size: int, kernel: int, stride: int = 1,
-                     padding: int = 0) -> int:
-    """Spatial size after one convolution."""
-    return int(math.floor((size + 2 * padding - kernel) / stride)) + 1
