@@ -31,6 +31,7 @@ class FaceClipDataset(FaceForgeryDataset):
         **kwargs: :class:`FaceForgeryDataset` arguments
             (``paired_self_blend`` is not supported for clips).
     """
+    CLIPS = True
 
     def __init__(self, *args, clip_len: int = 8, **kwargs) -> None:
         if clip_len < 1:

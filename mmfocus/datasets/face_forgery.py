@@ -50,6 +50,9 @@ class FaceForgeryDataset(BaseDataset):
         **kwargs: Other :class:`mmengine.dataset.BaseDataset` arguments.
     """
     METAINFO = dict(classes=CLASSES)
+    #: Whether entries are clips (``clip_paths``); a frame dataset refuses
+    #: them.
+    CLIPS = False
 
     def __init__(self, ann_file: str, data_root: str = '',
                  data_prefix: Optional[dict] = None, methods=None,
@@ -111,7 +114,7 @@ class FaceForgeryDataset(BaseDataset):
             if key not in raw:
                 raise KeyError(f'{self.ann_file}: a data_list entry has no '
                                f'"{key}": {raw}')
-        if 'clip_paths' in raw and not getattr(self, 'clip_len', None):
+        if 'clip_paths' in raw and not self.CLIPS:
             raise ValueError(
                 f'{self.ann_file}: a clip annotation (entries with '
                 '"clip_paths") given to a frame dataset: a frame model would '

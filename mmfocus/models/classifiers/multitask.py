@@ -17,7 +17,7 @@ from mmengine.model import BaseModel
 from mmpretrain.structures import DataSample
 
 from mmfocus.registry import MODELS
-from ..utils.build import ModuleOrCfg, build_module, import_upstream
+from ..utils.build import ModuleOrCfg, build_module
 from ..utils.labels import gt_labels
 from ..utils.map_targets import stack_map_targets
 
@@ -91,7 +91,6 @@ class MultiTaskDetector(BaseModel):
                              '(map branch) or neither (no-map baseline)')
         if map_weight < 0:
             raise ValueError(f'map_weight must be >= 0, got {map_weight}')
-        import_upstream()
         self.backbone = build_module(backbone)
         self.neck = build_module(neck)
         self.decoder = build_module(decoder)
