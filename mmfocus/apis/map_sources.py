@@ -16,7 +16,7 @@ Example:
     >>> model = init_model('configs/vit/vit-demo_demo-sbi.py', 'vit.pth')
     >>> [m] = build_map_source('gradcam').compute([crop], model=model)
 """
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -30,7 +30,8 @@ from .inference import build_inference_pipeline, inference_model
 
 __all__ = ['preprocess', 'cam_maps', 'pred_maps', 'attention_maps',
            'check_attention_model', 'FoCusMap', 'AttentionMap',
-           'GradCAMMap', 'ScoreCAMMap']
+           'GradCAMMap', 'ScoreCAMMap', 'DetectorMap', 'MaDDMap', 'GFFDMap',
+           'UIAViTMap', 'FaceXrayMap']
 
 
 def preprocess(model: nn.Module, imgs: Sequence[np.ndarray]) -> torch.Tensor:
@@ -190,3 +191,57 @@ class GradCAMMap(BaseMapSource):
 class ScoreCAMMap(GradCAMMap):
     """ScoreCAM of the "fake" logit of a ViT detector."""
     method = 'scorecam'
+
+
+class DetectorMap(BaseMapSource):
+    """The ``pred_map`` of a trained detector of one kind (the attention or
+    boundary map it predicts), through :func:`pred_maps`.
+
+    Subclasses name the model classes they accept in :attr:`model_types`;
+    any other model is refused before work starts.
+    """
+    needs_model = True
+    #: Class names of the models that give this source's maps.
+    model_types: Tuple[str, ...] = ()
+
+    def check_model(self, model) -> None:
+        super().check_model(model)
+        if type(model).__name__ not in self.model_types:
+            raise ValueError(
+                f'source "{self.name}" needs {self.model_kind}; got '
+                f'{type(model).__name__}')
+
+    def maps(self, imgs, twins=None, model=None, batch_size=16):
+        return pred_maps(model, imgs, batch_size)
+
+
+@MAP_SOURCES.register_module('madd')
+class MaDDMap(DetectorMap):
+    """MaDD's multi-attention maps (their documented combination,
+    :meth:`mmfocus.models.MaDD.aux_map`)."""
+    model_kind = 'a MaDD model (configs/madd/)'
+    model_types = ('MaDD', )
+
+
+@MAP_SOURCES.register_module('gffd')
+class GFFDMap(DetectorMap):
+    """GFFD's residual-guided spatial attention
+    (:meth:`mmfocus.models.GFFD.aux_map`)."""
+    model_kind = 'a GFFD model (configs/gffd/)'
+    model_types = ('GFFD', )
+
+
+@MAP_SOURCES.register_module('uia-vit')
+class UIAViTMap(DetectorMap):
+    """UIA-ViT's patch-consistency / attention map
+    (:meth:`mmfocus.models.UIAViT.aux_map`)."""
+    model_kind = 'a UIA-ViT model (configs/uia-vit/)'
+    model_types = ('UIAViT', )
+
+
+@MAP_SOURCES.register_module('face-xray')
+class FaceXrayMap(DetectorMap):
+    """Face X-ray's predicted blending boundary
+    (:meth:`mmfocus.models.FaceXray.aux_map`)."""
+    model_kind = 'a Face X-ray model (configs/face-xray/)'
+    model_types = ('FaceXray', )

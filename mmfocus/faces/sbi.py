@@ -32,6 +32,12 @@ BLEND_RATIOS = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)
 REGIONS = ('face', 'eyes', 'nose', 'mouth', 'cheek-left', 'cheek-right',
            'brows', 'random')
 LOCAL_REGIONS = REGIONS[1:]
+#: What the source image may differ in: colour (RGB / HSV / brightness-
+#: contrast shifts), sharpness (blur or unsharp masking) and geometry (the
+#: small scale and shift). All three by default (the SBI recipe); one cue
+#: alone is the diagnostic of a single modality (e.g. ``('sharpness', )``:
+#: a blend the Sobel view sees and whose colours are unchanged).
+CUES = ('colour', 'sharpness', 'geometry')
 # dlib 68-point indices (iBUG 300-W layout, image coordinates)
 _EYE_L, _EYE_R = list(range(36, 42)), list(range(42, 48))
 _CHEEK_L = [1, 2, 3, 4, 5, 6, 48, 31, 40, 41, 36]
@@ -250,7 +256,9 @@ def make_source(img: np.ndarray,
                 landmarks: np.ndarray,
                 rng: np.random.Generator,
                 max_shift: float = 0.03,
-                scale_range: Tuple[float, float] = (0.95, 1.05)
+                scale_range: Tuple[float, float] = (0.95, 1.05),
+                cues: Sequence[str] = CUES,
+                sharpness_sigma: Tuple[float, float] = (0.5, 1.5)
                 ) -> np.ndarray:
     """The altered copy of the face that gets blended in.
 
@@ -258,7 +266,9 @@ def make_source(img: np.ndarray,
     brightness/contrast), with probability 0.5 a sharpness change (blur or
     unsharp masking), then a random scale about the face centre and a shift
     of up to ``max_shift`` of the face size. All on uint8 with look-up
-    tables, so it stays cheap.
+    tables, so it stays cheap. ``cues`` restricts the changes (see
+    :data:`CUES`); without ``'colour'`` the sharpness change always
+    happens, so every source differs from the face.
 
     Args:
         img (np.ndarray): ``(H, W, 3)`` uint8 BGR image.
@@ -268,15 +278,23 @@ def make_source(img: np.ndarray,
             Defaults to 0.03.
         scale_range (tuple[float, float]): Scale range. Defaults to
             (0.95, 1.05).
+        cues (Sequence[str]): A non-empty subset of :data:`CUES`.
+            Defaults to all.
+        sharpness_sigma (tuple[float, float]): Range of the Gaussian sigma
+            (pixels of ``img``) of the blur / unsharp mask. Defaults to
+            (0.5, 1.5).
 
     Returns:
         np.ndarray: ``(H, W, 3)`` uint8 source image.
     """
+    cues = check_cues(cues)
     levels = np.arange(256, dtype=np.float64)
     src = img
     ops = rng.random(3) < 0.5
     if not ops.any():
         ops[int(rng.integers(3))] = True
+    if 'colour' not in cues:
+        ops[:] = False
     if ops[0]:  # per-channel colour shift
         shift = _signed(rng, 4.0, 20.0, size=3)
         lut = np.stack([_lut(levels + s) for s in shift], axis=1)
@@ -296,8 +314,13 @@ def make_source(img: np.ndarray,
         beta = _signed(rng, 3.0, 15.0)
         mean = float(np.mean(cv2.mean(src)[:3]))
         src = cv2.LUT(src, _lut((levels - mean) * alpha + mean + beta))
-    if rng.random() < 0.5:  # sharpness
-        sigma = rng.uniform(0.5, 1.5)
+    sharpen = rng.random() < 0.5
+    if 'sharpness' not in cues:
+        sharpen = False
+    elif 'colour' not in cues:
+        sharpen = True
+    if sharpen:  # sharpness
+        sigma = rng.uniform(*sharpness_sigma)
         blurred = cv2.GaussianBlur(src, (0, 0), sigma)
         if rng.random() < 0.5:
             src = blurred
@@ -305,6 +328,8 @@ def make_source(img: np.ndarray,
             amount = rng.uniform(0.5, 1.5)
             src = cv2.addWeighted(src, 1.0 + amount, blurred, -amount, 0.0)
 
+    if 'geometry' not in cues:
+        return src
     pts = np.asarray(landmarks, dtype=np.float32).reshape(-1, 2)
     cx, cy = (pts.min(0) + pts.max(0)) / 2
     face = float(max((pts.max(0) - pts.min(0)).max(), 1.0))
@@ -315,6 +340,16 @@ def make_source(img: np.ndarray,
     h, w = img.shape[:2]
     return cv2.warpAffine(src, affine, (w, h), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_REFLECT_101)
+
+
+def check_cues(cues: Sequence[str]) -> Tuple[str, ...]:
+    """``cues`` as a tuple; ValueError unless a non-empty subset of
+    :data:`CUES`."""
+    cues = (cues, ) if isinstance(cues, str) else tuple(cues)
+    if not cues or any(c not in CUES for c in cues):
+        raise ValueError(f'cues must be a non-empty subset of {CUES}, got '
+                         f'{cues}')
+    return cues
 
 
 def blend(img: np.ndarray, src: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -350,7 +385,8 @@ def self_blend(img: np.ndarray,
             ``elastic_amplitude``, ``blur_sigma``, ``work_size`` go to
             :func:`make_blend_mask` (a local ``region`` defaults to
             :data:`LOCAL_ELASTIC` / :data:`LOCAL_BLUR`);
-            ``max_shift``, ``scale_range`` to :func:`make_source`.
+            ``max_shift``, ``scale_range``, ``cues``, ``sharpness_sigma``
+            to :func:`make_source`.
 
     Returns:
         tuple: ``(fake, mask)`` or ``(fake, mask, src)``; ``fake`` and
@@ -369,7 +405,7 @@ def self_blend(img: np.ndarray,
         raise TypeError(f'rng must be a np.random.Generator, got {type(rng)}')
     mask_keys = ('hull_types', 'blend_ratios', 'elastic_amplitude',
                  'blur_sigma', 'work_size', 'region')
-    src_keys = ('max_shift', 'scale_range')
+    src_keys = ('max_shift', 'scale_range', 'cues', 'sharpness_sigma')
     unknown = set(kwargs) - set(mask_keys) - set(src_keys)
     if unknown:
         raise TypeError(f'unknown self_blend option(s): {sorted(unknown)}')

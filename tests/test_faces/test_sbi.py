@@ -129,3 +129,68 @@ def test_face_region_keeps_the_old_random_stream(astronaut_face):
     b = self_blend(img, lmk, np.random.default_rng(9), region='face')
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
+
+
+# ------------------------------------------------------- single-cue sources
+def test_sharpness_only_source_leaves_a_flat_image_unchanged():
+    # blur and unsharp masking of a constant image are the image itself;
+    # any colour change would move it (LUT shifts of 4-20 levels)
+    img = np.full((48, 48, 3), 120, np.uint8)
+    lmk = np.stack(np.meshgrid(np.linspace(10, 38, 17),
+                               np.linspace(10, 38, 4)), -1).reshape(-1, 2)
+    for seed in range(6):
+        src = make_source(img, lmk[:68], np.random.default_rng(seed),
+                          cues=('sharpness', ))
+        np.testing.assert_array_equal(src, img)
+        moved = make_source(img, lmk[:68], np.random.default_rng(seed),
+                            cues=('colour', ))
+        assert np.abs(moved.astype(int) - img).max() > 0
+
+
+def test_colour_only_source_is_pointwise(astronaut_face):
+    # no blur, no shift: the source of a pixel-permuted face is the permuted
+    # source (LUTs and HSV conversions act on each pixel alone)
+    img, lmk = astronaut_face
+    perm = np.random.default_rng(0).permutation(img.shape[0] * img.shape[1])
+    shuffled = img.reshape(-1, 3)[perm].reshape(img.shape)
+    for seed in range(4):
+        a = make_source(img, lmk, np.random.default_rng(seed),
+                        cues=('colour', ))
+        b = make_source(shuffled, lmk, np.random.default_rng(seed),
+                        cues=('colour', ))
+        np.testing.assert_array_equal(a.reshape(-1, 3)[perm].reshape(
+            img.shape), b)
+
+
+def test_sharpness_only_source_is_the_blur_or_unsharp_mask(astronaut_face):
+    import cv2
+    img, lmk = astronaut_face
+    blurred = cv2.GaussianBlur(img, (0, 0), 2.0)
+    kinds = set()
+    for seed in range(8):
+        src = make_source(img, lmk, np.random.default_rng(seed),
+                          cues=('sharpness', ), sharpness_sigma=(2.0, 2.0))
+        if np.array_equal(src, blurred):
+            kinds.add('blur')
+            continue
+        # unsharp: img + a * (img - blurred), a in [0.5, 1.5]
+        d = img.astype(np.float64) - blurred
+        inside = (src > 0) & (src < 255) & (np.abs(d) > 4)
+        a = ((src.astype(np.float64) - img)[inside] / d[inside])
+        assert 0.45 < np.median(a) < 1.55
+        kinds.add('unsharp')
+    assert kinds == {'blur', 'unsharp'}
+
+
+def test_bad_cues_are_refused(astronaut_face):
+    from mmfocus.datasets.transforms import SelfBlend
+    img, lmk = astronaut_face
+    with pytest.raises(ValueError, match='cues'):
+        make_source(img, lmk, np.random.default_rng(0), cues=())
+    with pytest.raises(ValueError, match='cues'):
+        self_blend(img, lmk, np.random.default_rng(0), cues=('noise', ))
+    with pytest.raises(ValueError, match='sharpness_sigma'):
+        SelfBlend(sharpness_sigma=(2.0, 1.0))
+    fake, mask = self_blend(img, lmk, np.random.default_rng(0),
+                            cues='sharpness', sharpness_sigma=(3.0, 3.0))
+    assert fake.shape == img.shape and mask.max() > 0

@@ -256,3 +256,59 @@ def test_modality_filter_under_autocast_bf16():
         yb = f(x.bfloat16())
         assert yb.dtype == torch.bfloat16
         assert (yb.float() - f(x.bfloat16().float())).abs().max() < 0.05
+
+
+# ------------------------------------------------ fixed filter statistics
+def test_fixed_normalisation_uses_the_given_statistics():
+    x = torch.rand(2, 3, 16, 16) * 255
+    mean, std = (10., 20., 30.), (2., 4., 8.)
+    got = ModalityFilter('sobel', normalize='fixed', mean=mean, std=std)(x)
+    raw = ModalityFilter('sobel', normalize=False)(x)
+    want = (raw - torch.tensor(mean).view(3, 1, 1)) / torch.tensor(
+        std).view(3, 1, 1)
+    torch.testing.assert_close(got, want)
+    # a globally blurred face keeps its lower gradient energy, where
+    # per-image standardisation rescales it back
+    fixed = ModalityFilter('sobel', normalize='fixed', mean=0., std=1.)
+    per_image = ModalityFilter('sobel')
+    assert fixed(x * 0.5).abs().mean() < fixed(x).abs().mean()
+    torch.testing.assert_close(per_image(x * 0.5), per_image(x),
+                               atol=1e-4, rtol=1e-4)
+    with pytest.raises(ValueError, match='needs mean and'):
+        ModalityFilter('sobel', normalize='fixed')
+    with pytest.raises(ValueError, match='needs mean and'):
+        ModalityFilter('sobel', mean=(1., ), std=(1., ))
+    with pytest.raises(ValueError, match='normalize must be'):
+        ModalityFilter('sobel', normalize='dataset')
+    with pytest.raises(ValueError, match='std > 0'):
+        ModalityFilter('sobel', normalize='fixed', mean=0., std=0.)
+
+
+def test_preprocessor_filter_cfg():
+    from mmfocus.models.data_preprocessors import FoCusDataPreprocessor
+    pre = FoCusDataPreprocessor(filter_cfg=dict(sobel=dict(
+        normalize='fixed', mean=(1., 2., 3.), std=(4., 5., 6.))))
+    assert pre.filters['sobel'].normalize == 'fixed'
+    img = torch.randint(0, 256, (3, 8, 8), dtype=torch.uint8)
+    out = pre(dict(inputs=[img], data_samples=None))['inputs']
+    want = ModalityFilter('sobel', normalize='fixed', mean=(1., 2., 3.),
+                          std=(4., 5., 6.))(img.flip(0)[None].float())
+    torch.testing.assert_close(out['sobel'], want)
+    with pytest.raises(ValueError, match='not in'):
+        FoCusDataPreprocessor(filter_cfg=dict(dct=dict(normalize=False)))
+
+
+def test_filter_statistics_match_numpy():
+    from mmfocus.analysis.modality_stats import filter_statistics
+    gen = torch.Generator().manual_seed(0)
+    batches = [torch.randint(0, 256, (b, 3, 12, 10), generator=gen).float()
+               for b in (3, 2, 4)]
+    res = filter_statistics(iter(batches), 'sobel', max_images=6)
+    assert res['images'] == 6 and res['pixels'] == 6 * 12 * 10
+    raw = ModalityFilter('sobel', normalize=False)(
+        torch.cat(batches)[:6].double()).numpy()
+    flat = raw.transpose(1, 0, 2, 3).reshape(3, -1)
+    np.testing.assert_allclose(res['mean'], flat.mean(1), rtol=1e-10)
+    np.testing.assert_allclose(res['std'], flat.std(1), rtol=1e-8)
+    with pytest.raises(ValueError, match='no images'):
+        filter_statistics(iter([]), 'sobel')

@@ -5,7 +5,8 @@ from typing import Optional
 import numpy as np
 from mmcv.transforms import BaseTransform
 
-from mmfocus.faces.sbi import BLEND_RATIOS, HULL_TYPES, REGIONS, self_blend
+from mmfocus.faces.sbi import (BLEND_RATIOS, CUES, HULL_TYPES, REGIONS,
+                               check_cues, self_blend)
 from mmfocus.registry import TRANSFORMS
 
 
@@ -86,6 +87,12 @@ class SelfBlend(BaseTransform):
             Defaults to ``('face', )``.
         region_probs (tuple[float], optional): Probability of each region
             (normalised); None draws them uniformly. Defaults to None.
+        cues (tuple[str]): What the blended-in source differs in (see
+            :data:`mmfocus.faces.sbi.CUES`): colour, sharpness, geometry.
+            One cue alone is a single-modality diagnostic, e.g.
+            ``('sharpness', )``. Defaults to all three (the SBI recipe).
+        sharpness_sigma (tuple[float, float]): Sigma range (pixels of the
+            stored crop) of the sharpness change. Defaults to (0.5, 1.5).
     """
 
     def __init__(self,
@@ -96,7 +103,9 @@ class SelfBlend(BaseTransform):
                  max_shift: float = 0.03,
                  scale_range: tuple = (0.95, 1.05),
                  regions: tuple = ('face', ),
-                 region_probs: Optional[tuple] = None) -> None:
+                 region_probs: Optional[tuple] = None,
+                 cues: tuple = CUES,
+                 sharpness_sigma: tuple = (0.5, 1.5)) -> None:
         if not 0.0 <= prob <= 1.0:
             raise ValueError(f'prob must be in [0, 1], got {prob}')
         regions = tuple(regions)
@@ -113,6 +122,12 @@ class SelfBlend(BaseTransform):
             region_probs = tuple(float(p) for p in probs / probs.sum())
         self.regions = regions
         self.region_probs = region_probs
+        self.cues = check_cues(cues)
+        lo, hi = (float(v) for v in sharpness_sigma)
+        if not 0 < lo <= hi:
+            raise ValueError(f'sharpness_sigma must be 0 < lo <= hi, got '
+                             f'{sharpness_sigma}')
+        self.sharpness_sigma = (lo, hi)
         self.prob = float(prob)
         self.seed = seed
         self.hull_types = tuple(hull_types)
@@ -156,7 +171,8 @@ class SelfBlend(BaseTransform):
         fake, mask = self_blend(
             img, landmarks, rng, hull_types=self.hull_types,
             blend_ratios=self.blend_ratios, max_shift=self.max_shift,
-            scale_range=self.scale_range, region=region)
+            scale_range=self.scale_range, region=region, cues=self.cues,
+            sharpness_sigma=self.sharpness_sigma)
         results['img'] = fake
         results['gt_label'] = 1
         results['gt_mask'] = mask
@@ -172,5 +188,5 @@ class SelfBlend(BaseTransform):
                 f'blend_ratios={self.blend_ratios}, '
                 f'max_shift={self.max_shift}, '
                 f'scale_range={self.scale_range}, '
-                f'regions={self.regions}, '
+                f'regions={self.regions}, cues={self.cues}, '
                 f'region_probs={self.region_probs})')

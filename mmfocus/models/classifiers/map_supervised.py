@@ -29,6 +29,11 @@ class MapSupervisedClassifier(BaseModel):
     (a ``(B, 1, H, W)`` map in [0, 1] for ``pred_map``). Without a branch
     (``aux`` is None) the model is the plain classifier baseline.
 
+    A detector whose branch is trained without maps (an attention module
+    with its own losses, e.g. MaDD) sets :attr:`uses_map_targets` False:
+    its :meth:`aux_loss` then gets ``maps=None`` and the samples need no
+    ``gt_mask``.
+
     Args:
         backbone (dict | nn.Module): Returns a tuple of feature maps.
         num_classes (int): Defaults to 2 (real, fake).
@@ -38,6 +43,9 @@ class MapSupervisedClassifier(BaseModel):
             ``ImgDataPreprocessor`` with ImageNet mean/std and BGR->RGB.
         init_cfg (dict, optional): Defaults to None.
     """
+
+    #: The branch is trained against the samples' maps (``gt_mask``).
+    uses_map_targets: bool = True
 
     def __init__(self,
                  backbone: ModuleOrCfg,
@@ -95,8 +103,11 @@ class MapSupervisedClassifier(BaseModel):
         labels = gt_labels(data_samples, logits.device, type(self).__name__)
         losses = dict(loss_cls=F.cross_entropy(logits.float(), labels))
         if aux is not None:
-            maps = stack_map_targets(data_samples, labels, self.target_size,
-                                     type(self).__name__)
+            maps = None
+            if self.uses_map_targets:
+                maps = stack_map_targets(data_samples, labels,
+                                         self.target_size,
+                                         type(self).__name__)
             losses.update(self.aux_loss(aux, maps, labels))
         with torch.no_grad():
             losses['acc'] = (logits.argmax(-1) == labels).float().mean()

@@ -27,7 +27,8 @@ class FoCusDataPreprocessor(ImgDataPreprocessor):
     The modality filters run here, on the batch and on the model's device
     (GPU when present), from the unnormalised RGB image in [0, 255].
     ``'rgb'`` is normalised by ``mean``/``std``; the filtered views are
-    standardised per image and channel by :class:`ModalityFilter`.
+    standardised per image and channel by :class:`ModalityFilter` (or as
+    ``filter_cfg`` says).
 
     Args:
         modalities (Sequence[str]): Views to produce, e.g.
@@ -43,6 +44,11 @@ class FoCusDataPreprocessor(ImgDataPreprocessor):
             are dropped before the copy to the device (they are used by
             validation/test map metrics, where they are kept). Defaults to
             False.
+        filter_cfg (dict[str, dict], optional): Extra
+            :class:`ModalityFilter` arguments per modality, e.g.
+            ``dict(sobel=dict(normalize='fixed', mean=(...), std=(...)))``
+            for fixed training-set statistics instead of per-image
+            standardisation. Defaults to None.
 
     Returns (from ``forward``):
         dict: ``inputs`` = ``{modality: (B, 3, H, W) float}``,
@@ -56,7 +62,8 @@ class FoCusDataPreprocessor(ImgDataPreprocessor):
                  to_rgb: bool = True,
                  sobel_mode: str = 'magnitude',
                  non_blocking: Optional[bool] = True,
-                 train_masks: bool = False) -> None:
+                 train_masks: bool = False,
+                 filter_cfg: Optional[Dict[str, dict]] = None) -> None:
         super().__init__(mean=None, std=None, bgr_to_rgb=False,
                          non_blocking=non_blocking)
         self.modalities = tuple(dict.fromkeys(modalities))
@@ -64,8 +71,16 @@ class FoCusDataPreprocessor(ImgDataPreprocessor):
         self.train_masks = train_masks
         self.register_buffer('mean', torch.tensor(mean).view(-1, 1, 1), False)
         self.register_buffer('std', torch.tensor(std).view(-1, 1, 1), False)
+        filter_cfg = dict(filter_cfg or {})
+        unknown = set(filter_cfg) - set(self.modalities)
+        if unknown:
+            raise ValueError(f'filter_cfg names modalities {sorted(unknown)} '
+                             f'that are not in {self.modalities}')
         self.filters = torch.nn.ModuleDict({
-            m: ModalityFilter(modality=m, sobel_mode=sobel_mode)
+            m: ModalityFilter(**{
+                **dict(modality=m, sobel_mode=sobel_mode),
+                **filter_cfg.get(m, {})
+            })
             for m in self.modalities if m != 'rgb'
         })
 

@@ -24,7 +24,7 @@ plain TF32 gave 5e-4 relative error, the compensated product 3e-7).
 """
 import math
 from functools import lru_cache
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -518,9 +518,17 @@ class ModalityFilter(nn.Module):
             alternative. Defaults to 1e-6.
         srm_truncate (float, optional): SRM truncation on the 0-255 scale.
             Defaults to None.
-        normalize (bool): Standardise per image and channel.
-            Defaults to True.
+        normalize (bool | str): ``True`` / ``'image'``: standardise per
+            image and channel; ``'fixed'``: ``(y - mean) / std`` with fixed
+            per-channel statistics of the filter output (``mean``, ``std``,
+            e.g. measured on the training set by
+            ``tools/analysis/modality_stats.py``), so a globally blurred or
+            sharpened face keeps its lower or higher gradient energy;
+            ``False``: the raw filter output. Defaults to True.
         eps (float): Stabiliser of the standardisation. Defaults to 1e-6.
+        mean, std (Sequence[float], optional): The fixed statistics (3
+            values each, or one), required by ``normalize='fixed'``.
+            Defaults to None.
 
     Example:
         >>> f = ModalityFilter('sobel')
@@ -535,9 +543,28 @@ class ModalityFilter(nn.Module):
                  dct_log: bool = True,
                  dct_eps: float = 1e-6,
                  srm_truncate: Optional[float] = None,
-                 normalize: bool = True,
-                 eps: float = 1e-6) -> None:
+                 normalize: Union[bool, str] = True,
+                 eps: float = 1e-6,
+                 mean: Optional[Sequence[float]] = None,
+                 std: Optional[Sequence[float]] = None) -> None:
         super().__init__()
+        if normalize is True:
+            normalize = 'image'
+        if normalize not in (False, 'image', 'fixed'):
+            raise ValueError(f"ModalityFilter normalize must be True, False, "
+                             f"'image' or 'fixed', got {normalize!r}")
+        if (normalize == 'fixed') != (mean is not None and std is not None):
+            raise ValueError("ModalityFilter: normalize='fixed' needs mean and "
+                             'std (and they are only used with it)')
+        if mean is not None:
+            mean_t = torch.as_tensor(mean, dtype=torch.float64).reshape(-1)
+            std_t = torch.as_tensor(std, dtype=torch.float64).reshape(-1)
+            if mean_t.numel() not in (1, 3) or std_t.numel() not in (1, 3) \
+                    or (std_t <= 0).any():
+                raise ValueError('ModalityFilter mean/std need 1 or 3 values '
+                                 f'(std > 0), got {mean} / {std}')
+            self.register_buffer('stat_mean', mean_t.view(-1, 1, 1), False)
+            self.register_buffer('stat_std', std_t.view(-1, 1, 1), False)
         if modality not in _MODALITIES:
             raise ValueError(f'ModalityFilter modality must be one of '
                              f'{_MODALITIES}, got {modality!r}')
@@ -580,8 +607,11 @@ class ModalityFilter(nn.Module):
                     work, norm='ortho', log=self.dct_log, eps=self.dct_eps)
             else:
                 y = srm(work, reduce='sum', truncate=self.srm_truncate)
-            if self.normalize:
+            if self.normalize == 'image':
                 y = standardize(y, self.eps)
+            elif self.normalize == 'fixed':
+                y = (y - self.stat_mean.to(y.dtype)) / self.stat_std.to(
+                    y.dtype)
         return y.to(out_dtype)
 
     def extra_repr(self) -> str:
@@ -589,4 +619,4 @@ class ModalityFilter(nn.Module):
                 f'sobel_ksize={self.sobel_ksize}, dct_log={self.dct_log}, '
                 f'dct_eps={self.dct_eps}, '
                 f'srm_truncate={self.srm_truncate}, '
-                f'normalize={self.normalize}, eps={self.eps}')
+                f'normalize={self.normalize!r}, eps={self.eps}')

@@ -1,0 +1,43 @@
+# The control of vit-demo_demo-sharpness.py (same data, schedule and
+# validation; only the cue differs): self-blends whose source differs from
+# the face ONLY in colour (RGB / HSV / brightness-contrast shifts; no
+# sharpness change, no shift). The Sobel view sees such a blend only at the
+# mask's soft edge. configs/focus/README.md#the-sobel-branch.
+_base_ = ['./vit-demo_demo-sbi_1k.py']
+cues = ('colour', )
+sharpness_sigma = (2.0, 4.0)
+train_pipeline = [
+    dict(type='LoadFace'),
+    dict(type='LoadManipulationMask'),
+    dict(type='SelfBlend', prob=0.5, cues=cues,
+         sharpness_sigma=sharpness_sigma,
+         regions=('face', 'eyes', 'nose', 'mouth', 'cheek-left',
+                  'cheek-right', 'brows', 'random'),
+         region_probs=(7, 1, 1, 1, 1, 1, 1, 1)),
+    dict(type='RandomAffineFace', max_rotate=8, scale=(0.9, 1.1),
+         max_shift=0.05, prob=0.8),
+    dict(type='ResizeFace', scale=64),
+    dict(type='RandomFaceFlip', prob=0.5),
+    dict(type='PhotometricJitter', prob=0.8),
+    dict(type='RandomJPEG', quality=(70, 100), prob=0.3),
+    dict(type='PackFaceInputs'),
+]
+val_pipeline = [
+    dict(type='LoadFace'),
+    dict(type='LoadManipulationMask'),
+    dict(type='SelfBlend', prob=0.5, seed=0, cues=cues,
+         sharpness_sigma=sharpness_sigma,
+         regions=('face', 'eyes', 'nose', 'mouth', 'cheek-left',
+                  'cheek-right', 'brows', 'random'),
+         region_probs=(7, 1, 1, 1, 1, 1, 1, 1)),
+    dict(type='ResizeFace', scale=64),
+    dict(type='PackFaceInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(num_workers=0, persistent_workers=False,
+                      dataset=dict(methods=(), pipeline=val_pipeline))
+test_dataloader = dict(
+    num_workers=0, persistent_workers=False,
+    dataset=dict(ann_file='test.json', methods=(), pipeline=val_pipeline))
+val_evaluator = [dict(type='ForgeryMetric')]
+test_evaluator = val_evaluator
