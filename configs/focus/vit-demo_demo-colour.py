@@ -25,7 +25,7 @@ train_pipeline = [
 val_pipeline = [
     dict(type='LoadFace'),
     dict(type='LoadManipulationMask'),
-    dict(type='SelfBlend', prob=0.5, seed=0, cues=cues,
+    dict(type='SelfBlend', seed=0, cues=cues,
          sharpness_sigma=sharpness_sigma,
          regions=('face', 'eyes', 'nose', 'mouth', 'cheek-left',
                   'cheek-right', 'brows', 'random'),
@@ -34,10 +34,15 @@ val_pipeline = [
     dict(type='PackFaceInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(num_workers=0, persistent_workers=False,
-                      dataset=dict(methods=(), pipeline=val_pipeline))
+# each held-out real face beside its own fake (37 val / 114 test pairs)
+val_dataloader = dict(
+    batch_size=16, num_workers=0, persistent_workers=False,
+    collate_fn=dict(type='mmfocus.flatten_collate'),
+    dataset=dict(methods=(), paired_self_blend=True, pipeline=val_pipeline))
 test_dataloader = dict(
-    num_workers=0, persistent_workers=False,
-    dataset=dict(ann_file='test.json', methods=(), pipeline=val_pipeline))
+    batch_size=16, num_workers=0, persistent_workers=False,
+    collate_fn=dict(type='mmfocus.flatten_collate'),
+    dataset=dict(ann_file='test.json', methods=(), paired_self_blend=True,
+                 pipeline=val_pipeline))
 val_evaluator = [dict(type='ForgeryMetric')]
 test_evaluator = val_evaluator

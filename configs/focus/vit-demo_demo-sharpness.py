@@ -2,9 +2,9 @@
 # self-blends whose source differs from the face ONLY in sharpness (a
 # Gaussian blur or unsharp mask of sigma 2-4 px at the stored 224 px, i.e.
 # about 0.6-1.1 px at the 64 px input; no colour change, no shift), so the
-# cue lives in the image gradients that the Sobel view shows. Validation:
-# the val split's real faces, each blended online with a fixed seed
-# (prob 0.5). Per-branch losses and AUC: configs/focus/README.md#the-sobel-branch.
+# cue lives in the image gradients that the Sobel view shows. Validation /
+# test: the val / test split's real faces, each beside its own fake blended
+# online (seeded). Per-branch losses and AUC: configs/focus/README.md#the-sobel-branch.
 _base_ = ['./vit-demo_demo-sbi_1k.py']
 cues = ('sharpness', )
 sharpness_sigma = (2.0, 4.0)
@@ -27,7 +27,7 @@ train_pipeline = [
 val_pipeline = [
     dict(type='LoadFace'),
     dict(type='LoadManipulationMask'),
-    dict(type='SelfBlend', prob=0.5, seed=0, cues=cues,
+    dict(type='SelfBlend', seed=0, cues=cues,
          sharpness_sigma=sharpness_sigma,
          regions=('face', 'eyes', 'nose', 'mouth', 'cheek-left',
                   'cheek-right', 'brows', 'random'),
@@ -36,10 +36,15 @@ val_pipeline = [
     dict(type='PackFaceInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(num_workers=0, persistent_workers=False,
-                      dataset=dict(methods=(), pipeline=val_pipeline))
+# each held-out real face beside its own fake (37 val / 114 test pairs)
+val_dataloader = dict(
+    batch_size=16, num_workers=0, persistent_workers=False,
+    collate_fn=dict(type='mmfocus.flatten_collate'),
+    dataset=dict(methods=(), paired_self_blend=True, pipeline=val_pipeline))
 test_dataloader = dict(
-    num_workers=0, persistent_workers=False,
-    dataset=dict(ann_file='test.json', methods=(), pipeline=val_pipeline))
+    batch_size=16, num_workers=0, persistent_workers=False,
+    collate_fn=dict(type='mmfocus.flatten_collate'),
+    dataset=dict(ann_file='test.json', methods=(), paired_self_blend=True,
+                 pipeline=val_pipeline))
 val_evaluator = [dict(type='ForgeryMetric')]
 test_evaluator = val_evaluator
