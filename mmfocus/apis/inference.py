@@ -257,9 +257,27 @@ def init_model(config: Union[str, Config],
     return model
 
 
+def config_input_size(cfg) -> Optional[Tuple[int, int]]:
+    """The ``ResizeFace`` scale of a config's test pipeline
+    (``test_dataloader.dataset.pipeline`` or ``test_pipeline``), or None."""
+    if cfg is None:
+        return None
+    steps = (cfg.get('test_dataloader') or {}).get('dataset', {}).get(
+        'pipeline') or cfg.get('test_pipeline') or []
+    for t in steps:
+        if t.get('type') in ('ResizeFace', 'mmfocus.ResizeFace') and \
+                t.get('scale') is not None:
+            scale = t['scale']
+            h, w = (scale, scale) if isinstance(scale, int) else scale
+            return int(h), int(w)
+    return None
+
+
 def model_input_size(model: torch.nn.Module) -> Tuple[int, int]:
-    """``(H, W)`` the model takes: the first backbone's patch-embed size, or
-    ``backbone.img_size`` of ``model.cfg``."""
+    """``(H, W)`` the model takes: the first backbone's patch-embed size,
+    ``backbone.img_size`` of ``model.cfg``, or else the ``ResizeFace``
+    scale of its test pipeline (convolutional detectors: HRNet,
+    EfficientNet, ...)."""
     for bb in getattr(model, 'backbones', {}).values():
         pe = getattr(bb, 'patch_embed', None)
         if pe is not None and getattr(pe, 'img_size', None) is not None:
@@ -270,8 +288,11 @@ def model_input_size(model: torch.nn.Module) -> Tuple[int, int]:
     if cfg is not None:
         size = cfg.get('model', {}).get('backbone', {}).get('img_size')
     if size is None:
-        raise ValueError('cannot tell the model input size: no patch_embed '
-                         'and no model.backbone.img_size in model.cfg')
+        size = config_input_size(cfg)
+    if size is None:
+        raise ValueError('cannot tell the model input size: no patch_embed, '
+                         'no model.backbone.img_size and no ResizeFace in '
+                         'the test pipeline of model.cfg')
     return (size, size) if isinstance(size, int) else tuple(size)
 
 

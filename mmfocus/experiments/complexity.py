@@ -32,12 +32,12 @@ from mmfocus.analysis.benchmark.steps import AmpDtype
 from mmfocus.analysis.complexity import (check_shape, complexity_markdown,
                                          measure_complexity)
 from mmfocus.analysis.flops import infer_input_shape
-from mmfocus.apis.inference import init_model
+from mmfocus.apis.inference import config_input_size, init_model
 from mmfocus.apis.runner import load_config
 from mmfocus.utils import register_all_modules
 from mmfocus.utils.io import atomic_write, atomic_write_json
 
-__all__ = ['load_complexity_spec', 'config_input_shape', 'run_complexity']
+__all__ = ['load_complexity_spec', 'run_complexity']
 
 _ENTRY_KEYS = {'name', 'config', 'shape', 'cfg_options', 'published'}
 
@@ -81,17 +81,6 @@ def load_complexity_spec(spec: Union[str, dict, Config]) -> dict:
     spec['baseline'] = baseline
     spec['models'] = [dict(e) for e in models]
     return spec
-
-
-def config_input_shape(cfg: Config) -> Optional[Tuple[int, int]]:
-    """The ``ResizeFace`` scale of the test pipeline (None if absent)."""
-    dl = cfg.get('test_dataloader') or {}
-    pipeline = (dl.get('dataset') or {}).get('pipeline') or []
-    for t in pipeline:
-        if t.get('type') in ('ResizeFace', 'mmfocus.ResizeFace') and \
-                t.get('scale') is not None:
-            return check_shape(t['scale'])
-    return None
 
 
 def _select(models: List[dict], only: Optional[Sequence[str]]) -> List[dict]:
@@ -152,7 +141,7 @@ def run_complexity(spec: Union[str, dict, Config],
         model = init_model(cfg, None, device=device)
         shape = e.get('shape')
         shape = check_shape(shape) if shape is not None else (
-            config_input_shape(cfg) or infer_input_shape(model))
+            config_input_size(cfg) or infer_input_shape(model))
         models[e['name']], shapes[e['name']] = model, shape
     result = measure_complexity(
         models, shapes, batch_size=batch_size or spec.get('batch_size', 8),

@@ -43,6 +43,28 @@ def test_forgery_metric_matches_sklearn():
     assert 0 < out['eer'] < 50
 
 
+def test_forgery_metric_branch_aucs_match_sklearn():
+    # FoCus's per-branch heads (pred_score_<branch>): one AUC each
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 2, 40)
+    fused, rgb, sobel = (np.round(rng.random(40) * w + labels * (1 - w), 2)
+                         for w in (0.5, 0.8, 0.95))
+    samples = []
+    for i, y in enumerate(labels):
+        s = _det_sample(fused[i], int(y), img_path=f'{i}.png')
+        s['pred_score_rgb'] = torch.tensor([1 - rgb[i], rgb[i]])
+        s['pred_score_sobel'] = torch.tensor([1 - sobel[i], sobel[i]])
+        samples.append(s)
+    out = _run(ForgeryMetric(), samples)
+    assert out['auc'] == pytest.approx(100 * roc_auc_score(labels, fused))
+    assert out['auc_rgb'] == pytest.approx(100 * roc_auc_score(labels, rgb))
+    assert out['auc_sobel'] == pytest.approx(
+        100 * roc_auc_score(labels, sobel))
+    # a branch score missing from one sample is not reported
+    del samples[3]['pred_score_sobel']
+    assert 'auc_sobel' not in _run(ForgeryMetric(), samples)
+
+
 def test_forgery_metric_video_level_and_prefix():
     # two frames per video; frame-level one error, video-level none
     frames = [('r1', 0, 0.1), ('r1', 0, 0.6), ('r2', 0, 0.2), ('r2', 0, 0.3),

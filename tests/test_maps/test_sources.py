@@ -18,8 +18,9 @@ from mmfocus.registry import MAP_SOURCES
 def test_names_and_kinds():
     assert map_source_names(needs_twin=True) == ('pixdiff', 'pixdiff-thr0.1',
                                                  'ssim')
-    assert map_source_names(needs_model=True) == ('attention', 'focus',
-                                                  'gradcam', 'scorecam')
+    assert map_source_names(needs_model=True) == (
+        'attention', 'face-xray', 'focus', 'gffd', 'gradcam', 'madd',
+        'scorecam', 'uia-vit')
     assert set(map_source_names()) == set(
         map_source_names(needs_twin=True) + map_source_names(needs_model=True))
     with pytest.raises(ValueError, match='unknown map source .*one of'):

@@ -73,6 +73,8 @@ class ForgeryMetric(BaseMetric):
     * ``video_auc`` / ``video_acc``: the same on the mean frame score per
       video, only when every sample has a ``video_id`` and at least one
       video has more than one frame.
+    * ``auc_<branch>``: the AUC of one branch head alone, when every sample
+      carries ``pred_score_<branch>`` (FoCus: ``auc_rgb``, ``auc_sobel``).
 
     All values are **percentages** (raw fraction times 100, not rounded),
     as face-forgery papers report them (e.g. "AUC 99.15"). With a single
@@ -126,12 +128,18 @@ class ForgeryMetric(BaseMetric):
         for sample in data_samples:
             if not isinstance(sample, dict):  # a DataSample, not a dict
                 sample = sample.to_dict()
+            branches = {
+                k[len('pred_score_'):]: float(_to_numpy(v).reshape(-1)[
+                    self.fake_index])
+                for k, v in sample.items() if k.startswith('pred_score_')
+            }
             self.results.append(
                 dict(score=fake_score_of(sample, self.fake_index),
                      label=binary_label_of(sample),
                      video_id=sample.get('video_id'),
                      img_path=sample.get('img_path'),
-                     method=sample.get('method')))
+                     method=sample.get('method'),
+                     branch_scores=branches))
 
     def _scores(self, scores: np.ndarray, labels: np.ndarray,
                 level: str) -> Dict[str, float]:
@@ -157,7 +165,9 @@ class ForgeryMetric(BaseMetric):
 
         Returns:
             dict[str, float]: ``acc``, ``auc``, ``eer``, ``ap`` and possibly
-            ``video_auc``, ``video_acc``, in percent.
+            ``video_auc``, ``video_acc`` and ``auc_<branch>`` (the AUC of
+            each branch head's own score, when the samples carry
+            ``pred_score_<branch>``), in percent.
         """
         if len(results) == 0:
             MMLogger.get_current_instance().warning(
@@ -167,6 +177,14 @@ class ForgeryMetric(BaseMetric):
         labels = np.array([r['label'] for r in results], dtype=np.int64)
         frame = self._scores(scores, labels, 'frame')
         metrics = {k: 100.0 * float(v) for k, v in frame.items()}
+        # per-branch heads (FoCus's pred_score_<branch>), where every
+        # sample has them
+        names = set.intersection(*(set(r.get('branch_scores') or ())
+                                   for r in results))
+        if labels.min() != labels.max():
+            for b in sorted(names):
+                s = np.array([r['branch_scores'][b] for r in results])
+                metrics[f'auc_{b}'] = 100.0 * float(Fn.binary_auc(s, labels))
 
         video_ids = [r['video_id'] for r in results]
         if self.video_level and all(v is not None for v in video_ids) \

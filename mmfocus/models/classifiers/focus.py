@@ -310,7 +310,9 @@ class FoCus(BaseModel):
 
         Each returned DataSample has ``pred_score`` (2,), ``pred_label``,
         ``pred_map`` (H, W) and ``pred_map_fake`` (H, W) upsampled
-        bilinearly to the input size, and ``token_mask`` (h, w) with CL.
+        bilinearly to the input size, ``token_mask`` (h, w) with CL, and
+        ``pred_score_<branch>`` (2,): the softmax of each branch's own CAR
+        head (``ForgeryMetric`` reports their AUC as ``auc_<branch>``).
         """
         feats = self.extract_feat(inputs)
         H, W = feats['input_size']
@@ -324,7 +326,11 @@ class FoCus(BaseModel):
         # one device->host copy for the batch (set_pred_label would call
         # .item() on a device tensor per sample: one sync each)
         labels = scores.argmax(-1).cpu()
+        branch_scores = {b: f['logits'].detach().float().softmax(-1)
+                         for b, f in feats['branch'].items()}
         for i, ds in enumerate(data_samples):
+            for b, p in branch_scores.items():
+                ds.set_field(p[i], f'pred_score_{b}', dtype=torch.Tensor)
             ds.set_pred_score(scores[i]).set_pred_label(labels[i])
             ds.set_field(maps[i, 0].clamp(0, 1), 'pred_map', dtype=torch.Tensor)
             ds.set_field(maps_fake[i, 0].clamp(0, 1), 'pred_map_fake',

@@ -139,3 +139,118 @@ def patch_labels(fraction: torch.Tensor, labels: torch.Tensor,
                            torch.ones_like(out))
         out = torch.where(none[:, None], fill, out)
     return out * fake[:, None].float()
+
+
+def gaussian_kernel1d(kernel_size: int, sigma: float = 0.0) -> torch.Tensor:
+    """A normalised 1-D Gaussian kernel (float64, ``(kernel_size, )``).
+
+    ``sigma <= 0`` takes OpenCV's (and torchvision's) default for the size,
+    ``0.3 * ((kernel_size - 1) * 0.5 - 1) + 0.8`` (0.8 for 3 taps). Unlike
+    ``cv2.getGaussianKernel`` with ``sigma <= 0``, which returns fixed
+    binomial taps for sizes up to 7, this is always the sampled Gaussian
+    (so it equals ``cv2.GaussianBlur`` given that sigma explicitly).
+
+    Raises:
+        ValueError: ``kernel_size`` is not a positive odd integer.
+    """
+    if kernel_size < 1 or kernel_size % 2 == 0:
+        raise ValueError(f'kernel_size must be a positive odd integer, got '
+                         f'{kernel_size}')
+    if sigma <= 0:
+        sigma = 0.3 * ((kernel_size - 1) * 0.5 - 1) + 0.8
+    x = torch.arange(kernel_size, dtype=torch.float64) - (kernel_size - 1) / 2
+    k = torch.exp(-x**2 / (2 * sigma**2))
+    return k / k.sum()
+
+
+def gaussian_blur_maps(maps: torch.Tensor, kernel_size: int = 3,
+                       sigma: float = 0.0) -> torch.Tensor:
+    """Separable Gaussian blur of ``(B, 1, h, w)`` maps.
+
+    The border is reflected without repeating the edge pixel (``'reflect'``,
+    OpenCV's default ``BORDER_REFLECT_101``), so the result equals
+    ``cv2.GaussianBlur(m, (k, k), sigma)`` with an explicit ``sigma > 0``.
+    A map smaller than the kernel's radius + 1 is padded by replication.
+    """
+    if maps.dim() != 4 or maps.shape[1] != 1:
+        raise ValueError('gaussian_blur_maps expects (B, 1, h, w) maps, '
+                         f'got {tuple(maps.shape)}')
+    if kernel_size == 1:
+        return maps
+    k = gaussian_kernel1d(kernel_size, sigma).to(maps.device, maps.dtype)
+    r = kernel_size // 2
+    mode = 'reflect' if min(maps.shape[-2:]) > r else 'replicate'
+    x = F.pad(maps, (r, r, r, r), mode=mode)
+    x = F.conv2d(x, k.view(1, 1, 1, -1))
+    return F.conv2d(x, k.view(1, 1, -1, 1))
+
+
+def xray_targets(maps: torch.Tensor, kernel_size: int = 3,
+                 sigma: float = 0.0, blur: str = 'always',
+                 tol: float = 1e-3) -> torch.Tensor:
+    """Face X-ray targets ``B = 4 M (1 - M)`` of blend masks ``M``.
+
+    ``B`` is 1 where the mask is 0.5 (the middle of the blending boundary)
+    and 0 where the mask is 0 or 1 (pure background, pure foreground), so a
+    real face's all-zero map gives ``B = 0`` everywhere. A hard 0/1 mask
+    would give ``B = 0`` everywhere too, so the mask is first softened by a
+    ``kernel_size`` x ``kernel_size`` Gaussian (:func:`gaussian_blur_maps`;
+    3 x 3, sigma 0.8 by default): a hard edge then gives a 2-pixel band.
+
+    Args:
+        maps: ``(B, 1, h, w)`` masks in [0, 1] (:func:`stack_map_targets`).
+        kernel_size (int): Gaussian size; 1 switches the blur off.
+            Defaults to 3.
+        sigma (float): <= 0 takes OpenCV's default for the size (0.8 for 3).
+            Defaults to 0.0.
+        blur (str): ``'always'`` blurs every map; ``'binary'`` only the maps
+            whose every value is within ``tol`` of 0 or 1 (a hard mask at
+            its own size; a soft blend mask is used as it is); ``'never'``
+            uses the maps as they are. Defaults to ``'always'``.
+        tol (float): Defaults to 1e-3.
+
+    Returns:
+        Tensor: ``(B, 1, h, w)`` in [0, 1].
+    """
+    if blur not in ('always', 'binary', 'never'):
+        raise ValueError(f"blur must be 'always', 'binary' or 'never', got "
+                         f'{blur!r}')
+    m = maps.float().clamp(0, 1)
+    if blur != 'never' and kernel_size > 1:
+        soft = gaussian_blur_maps(m, kernel_size, sigma)
+        if blur == 'binary':
+            hard = ((m <= tol) | (m >= 1 - tol)).flatten(1).all(1)
+            soft = torch.where(hard.view(-1, 1, 1, 1), soft, m)
+        m = soft.clamp(0, 1)
+    return 4 * m * (1 - m)
+
+
+def xray_to_region(xray: torch.Tensor, thr: float = 0.5) -> torch.Tensor:
+    """A region map from a predicted Face X-ray (blending boundary).
+
+    The X-ray marks where a blend mask is *neither* 0 nor 1, so it cannot
+    say on which side of the boundary the forged region lies. The region
+    is taken as what a closed boundary encloses: ``B >= thr`` is binarised,
+    the holes it encloses (:func:`scipy.ndimage.binary_fill_holes`, minus
+    the boundary itself) are the interior, and the result is
+    ``max(B, interior)``. A boundary that is open (e.g. cut by the
+    crop border) encloses nothing and stays a boundary; a real face's
+    near-zero X-ray stays near zero. Not differentiable (prediction only).
+
+    Args:
+        xray: ``(B, 1, h, w)`` in [0, 1].
+        thr (float): Absolute threshold on the X-ray. Defaults to 0.5.
+
+    Returns:
+        Tensor: ``(B, 1, h, w)`` in [0, 1], on ``xray``'s device.
+    """
+    if xray.dim() != 4 or xray.shape[1] != 1:
+        raise ValueError('xray_to_region expects (B, 1, h, w) maps, got '
+                         f'{tuple(xray.shape)}')
+    arr = xray.detach().float().cpu().numpy()
+    inside = []
+    for a in arr:
+        edge = a[0] >= thr
+        inside.append((ndimage.binary_fill_holes(edge) & ~edge)[None])
+    region = torch.from_numpy(np.stack(inside).astype(np.float32))
+    return torch.maximum(xray, region.to(xray.device, xray.dtype))
