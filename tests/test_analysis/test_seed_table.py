@@ -35,6 +35,26 @@ def test_rows_and_spread(load_tool):
     assert '(8 pairs)' in md and '`cmd`' in md
 
 
+def test_branch_heads_get_their_own_auc(load_tool):
+    from sklearn.metrics import roc_auc_score
+    mod = load_tool('tools/analysis/seed_table.py')
+    sob = (0.4, 0.6, 0.5, 0.3, 0.2, 0.9)  # partly wrong ranking
+    preds = [dict(p, fake_score_rgb=p['fake_score'], fake_score_sobel=s)
+             for p, s in zip(PREDS, sob)]
+    r = mod.row_of(_metrics(80., 0.7, 0.5), preds, 200)
+    labels = [p['gt_label'] for p in PREDS]
+    assert r['branches']['rgb']['auc'] == pytest.approx(100.)
+    assert r['branches']['sobel']['auc'] == pytest.approx(
+        100 * roc_auc_score(labels, sob))
+    lo, hi = r['branches']['sobel']['lo'], r['branches']['sobel']['hi']
+    assert lo <= r['branches']['sobel']['auc'] <= hi
+    md = mod.markdown({'s0': r}, 'T', 'cmd')
+    assert '| checkpoint | rgb | sobel |' in md and '| s0 | 100.00' in md
+    # without branch scores there is no branch table
+    assert 'branch head' not in mod.markdown(
+        {'s0': mod.row_of(_metrics(80., 0.7, 0.5), PREDS, 50)}, 'T', 'c')
+
+
 def test_bad_checkpoint_specs(load_tool, tmp_path):
     mod = load_tool('tools/analysis/seed_table.py')
     with pytest.raises(ValueError, match='NAME=PATH'):

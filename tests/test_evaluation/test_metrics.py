@@ -286,3 +286,18 @@ def test_evaluate_adds_map_prefix():
     assert out['map/paired_auc'] == 1.0
     assert out['map/iou@0.3'] == 1.0
     assert not any('prior' in k for k in out)
+
+
+def test_dump_predictions_keeps_branch_scores(tmp_path):
+    import json
+    from mmfocus.evaluation.metrics.dump import DumpPredictions
+    out = str(tmp_path / 'p.json')
+    s = _det_sample(0.8, 1)
+    s['pred_score_sobel'] = torch.tensor([0.3, 0.7])
+    metric = DumpPredictions(out)
+    metric.process(None, [s, _det_sample(0.2, 0)])
+    metric.compute_metrics(metric.results)
+    rows = json.load(open(out))
+    assert rows[0]['fake_score'] == pytest.approx(0.8)
+    assert rows[0]['fake_score_sobel'] == pytest.approx(0.7)
+    assert 'fake_score_sobel' not in rows[1]

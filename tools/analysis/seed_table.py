@@ -24,7 +24,7 @@ import sys
 
 import numpy as np
 
-from mmfocus.evaluation.functional import bootstrap_interval
+from mmfocus.evaluation.functional import binary_auc, bootstrap_interval
 from mmfocus.utils.cli import cli_main
 from mmfocus.utils.io import atomic_write, atomic_write_json, load_json
 from mmfocus.visualization.report import find_test_metrics, load_metrics
@@ -93,7 +93,17 @@ def row_of(metrics: dict, preds: list, n_boot: int) -> dict:
                                 n=n_boot)
     local_priors = [g(f'map/local/{p}/pixel_auc_per_image', nan)
                     for p in PRIORS]
-    return dict(
+    # each branch head alone (FoCus's fake_score_<branch>), with its interval
+    labels = [p['gt_label'] for p in preds]
+    branches = {}
+    for key in sorted(set.intersection(*(set(p) for p in preds))):
+        if key.startswith('fake_score_'):
+            vals = [p[key] for p in preds]
+            lo_b, hi_b = bootstrap_interval(vals, labels=labels, n=n_boot)
+            branches[key[len('fake_score_'):]] = dict(
+                auc=100 * binary_auc(np.asarray(vals), np.asarray(labels)),
+                lo=100 * lo_b, hi=100 * hi_b)
+    return dict(branches=branches,
         auc=g('forgery/auc', nan), auc_lo=100 * lo, auc_hi=100 * hi,
         acc=g('forgery/acc', nan), paired=g('map/paired_auc', nan),
         num_pairs=int(g('map/num_pairs', 0)),
@@ -130,6 +140,18 @@ def markdown(rows: dict, title: str, command: str) -> str:
             cells.append(f'{_fmt(np.nanmean(v), d)} ± '
                          f'{_fmt(np.nanstd(v, ddof=1), d)}')
         lines.append('| ' + ' | '.join(cells) + ' |')
+    heads_b = sorted(set.intersection(*(set(r.get('branches') or {})
+                                        for r in rows.values())))
+    if heads_b:
+        lines += ['', 'Each branch head alone (AUC [95 % bootstrap]):', '',
+                  '| checkpoint | ' + ' | '.join(heads_b) + ' |',
+                  '|' + '---|' * (len(heads_b) + 1)]
+        for name, r in rows.items():
+            lines.append('| ' + ' | '.join(
+                [name] + [f'{r["branches"][b]["auc"]:.2f} '
+                          f'[{r["branches"][b]["lo"]:.1f}, '
+                          f'{r["branches"][b]["hi"]:.1f}]'
+                          for b in heads_b]) + ' |')
     r0 = next(iter(rows.values()))
     lines += ['', f'{r0["num_faces"]} test faces per checkpoint; AUC with '
               'its 95 % bootstrap interval over them; local = the '

@@ -19,7 +19,8 @@ class DumpPredictions(BaseMetric):
     """Write ``[{img_path, gt_label, pred_label, fake_score, video_id,
     method, mask_path}]`` to ``out_file`` (atomically) and return no metric
     (``mask_path``: a fake's true manipulation mask, where known, so that
-    reports can show it beside the map).
+    reports can show it beside the map). A model that scores each branch
+    (FoCus's ``pred_score_<branch>``) adds ``fake_score_<branch>``.
 
     Args:
         out_file (str): Output JSON path.
@@ -36,6 +37,9 @@ class DumpPredictions(BaseMetric):
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for ds in data_samples:
             score = ds['pred_score']
+            branches = {f'fake_score_{k[len("pred_score_"):]}':
+                        float(v[1]) for k, v in ds.items()
+                        if k.startswith('pred_score_')}
             self.results.append(dict(
                 img_path=ds.get('img_path'),
                 gt_label=int(_item(ds['gt_label'])) if 'gt_label' in ds
@@ -44,7 +48,7 @@ class DumpPredictions(BaseMetric):
                 fake_score=float(score[1]),
                 video_id=ds.get('video_id'),
                 method=ds.get('method'),
-                mask_path=ds.get('mask_path')))
+                mask_path=ds.get('mask_path'), **branches))
 
     def compute_metrics(self, results: list) -> dict:
         atomic_write_json(self.out_file, results)
