@@ -342,10 +342,11 @@ def test_face_xray_map_source():
     from mmfocus.maps.sources import build_map_source
     model = init_model(TINY_CFG, None)
     assert type(model).__name__ == 'FaceXray'
-    # inference reads the input size from a ViT's patch embed or from
-    # cfg.model.backbone.img_size; mmpretrain's HRNet takes no img_size, so
-    # the loaded model's cfg is told it (the demo pipeline's 64 px)
-    model.cfg.model.backbone.img_size = 64
+    # mmpretrain's HRNet takes no img_size: inference reads the input size
+    # from the test pipeline's ResizeFace (the demo's 64 px)
+    from mmfocus.apis.inference import model_input_size
+    assert 'img_size' not in model.cfg.model.backbone
+    assert model_input_size(model) == (64, 64)
     rng = np.random.default_rng(0)
     crops = [rng.integers(0, 256, (64, 64, 3), dtype=np.uint8),
              rng.integers(0, 256, (48, 48, 3), dtype=np.uint8)]
