@@ -27,7 +27,7 @@ train_pipeline = [
 val_pipeline = [
     dict(type='LoadFace'),
     dict(type='LoadManipulationMask'),
-    dict(type='SelfBlend', seed=0, cues=cues,
+    dict(type='SelfBlend', cues=cues,
          sharpness_sigma=sharpness_sigma,
          regions=('face', 'eyes', 'nose', 'mouth', 'cheek-left',
                   'cheek-right', 'brows', 'random'),
@@ -36,7 +36,8 @@ val_pipeline = [
     dict(type='PackFaceInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-# each held-out real face beside its own fake (37 val / 114 test pairs)
+# each held-out real face beside its own fake, seeded by its index (37 val
+# / 114 test pairs: 74 / 228 images; FaceForgeryDataset test_mode)
 val_dataloader = dict(
     batch_size=16, num_workers=0, persistent_workers=False,
     collate_fn=dict(type='mmfocus.flatten_collate'),

@@ -39,7 +39,11 @@ class FaceForgeryDataset(BaseDataset):
             one shared augmentation (:func:`~mmfocus.datasets.paired.
             paired_self_blend`, as Self-Blended Images trains). Needs real
             faces only (``methods=()``), a ``SelfBlend`` in the pipeline and
-            ``collate_fn=dict(type='mmfocus.flatten_collate')``. Defaults to False.
+            ``collate_fn=dict(type='mmfocus.flatten_collate')``. In
+            ``test_mode`` the dataset instead has ``2 N`` single items
+            (``2 i``: real face ``i``, ``2 i + 1``: its own fake, seeded by
+            ``i``, so every pass gives the same pairs) because mmengine's
+            evaluator keeps only ``len(dataset)`` results. Defaults to False.
         check_files (bool): When the annotation is loaded (``full_init``,
             i.e. before training or testing starts), check that every
             ``img_path`` and every non-null ``mask_path`` of the kept
@@ -85,7 +89,16 @@ class FaceForgeryDataset(BaseDataset):
         ``paired_self_blend``."""
         if not self.paired_self_blend:
             return super().prepare_data(idx)
+        if self.test_mode:
+            pair = paired_self_blend(self.pipeline,
+                                     self.get_data_info(idx // 2),
+                                     seed=idx // 2)
+            return pair[idx % 2]
         return paired_self_blend(self.pipeline, self.get_data_info(idx))
+
+    def __len__(self) -> int:
+        n = super().__len__()
+        return 2 * n if self.paired_self_blend and self.test_mode else n
 
     def load_data_list(self) -> List[dict]:
         """mmengine's loading, with errors that name the annotation file

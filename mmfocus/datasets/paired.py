@@ -2,7 +2,7 @@
 """A real face beside its own self-blended fake, under one augmentation."""
 import copy
 import random
-from typing import Any, Callable, List, Sequence
+from typing import Any, Callable, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -12,7 +12,7 @@ from mmfocus.registry import FUNCTIONS
 
 
 def paired_self_blend(pipeline: Callable[[dict], dict],
-                      info: dict) -> List[dict]:
+                      info: dict, seed: Optional[int] = None) -> List[dict]:
     """Run ``pipeline`` twice on a real face: as itself, then as its fake.
 
     As Self-Blended Images trains (Shiohara & Yamasaki, CVPR 2022), the real
@@ -28,6 +28,8 @@ def paired_self_blend(pipeline: Callable[[dict], dict],
     Args:
         pipeline (Callable): The data pipeline; it must hold a ``SelfBlend``.
         info (dict): A real face's data info.
+        seed (int, optional): The seed of both runs; None draws it from
+            ``np.random``. Defaults to None.
 
     Returns:
         list[dict]: ``[real, fake]`` pipeline outputs.
@@ -35,7 +37,8 @@ def paired_self_blend(pipeline: Callable[[dict], dict],
     if int(info.get('gt_label', 0)) != 0:
         raise ValueError(f'paired self-blending needs real faces, got a '
                          f'fake: {info.get("img_path")}')
-    seed = int(np.random.randint(0, 2**31 - 1))
+    if seed is None:
+        seed = int(np.random.randint(0, 2**31 - 1))
     states = (np.random.get_state(), random.getstate(), torch.get_rng_state())
     out = []
     try:

@@ -173,3 +173,35 @@ def test_paired_self_blend_shares_the_augmentation(tiny_demo_data):
                                pipeline=[dict(type='LoadFace')])
     assert isinstance(plain[0], dict)
     assert isinstance(Compose(pipeline), Compose)
+
+
+def test_paired_self_blend_in_test_mode_has_every_pair(tiny_demo_data):
+    """In test mode item 2i is real face i and 2i+1 its own fake (seeded by
+    i): mmengine's evaluator keeps len(dataset) results, so every face and
+    every fake is scored, and two passes give the same items."""
+    from mmfocus.datasets import FaceForgeryDataset
+    from mmfocus.utils import register_all_modules
+    register_all_modules()
+    pipeline = [
+        dict(type='LoadFace'),
+        dict(type='LoadManipulationMask'),
+        dict(type='SelfBlend', regions=('face', 'mouth')),
+        dict(type='RandomFaceFlip', prob=0.5),
+        dict(type='PackFaceInputs'),
+    ]
+    kw = dict(ann_file='train.json', data_root=tiny_demo_data, methods=(),
+              paired_self_blend=True, pipeline=pipeline)
+    train = FaceForgeryDataset(**kw)
+    test = FaceForgeryDataset(test_mode=True, **kw)
+    assert len(test) == 2 * len(train)
+    first = [test[i] for i in range(len(test))]
+    for i in range(0, len(test), 2):
+        real, fake = first[i], first[i + 1]
+        assert real['data_samples'].gt_label.item() == 0
+        assert fake['data_samples'].gt_label.item() == 1
+        assert real['data_samples'].img_path == \
+            fake['data_samples'].img_path
+        assert real['data_samples'].flip == fake['data_samples'].flip
+    again = test[len(test) - 1]
+    assert np.array_equal(again['inputs'].numpy(),
+                          first[-1]['inputs'].numpy())
