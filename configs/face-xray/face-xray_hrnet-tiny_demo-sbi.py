@@ -24,6 +24,7 @@ model = dict(
     neck=dict(type='HRNetV2Concat', in_channels=(16, 32, 64, 128)),
     xray_head=dict(type='FaceXrayHead', in_channels=240, loss_weight=100.0),
     cls_input='xray',
+    map_mode='boundary',  # 'region': what the predicted boundary encloses
     cls_channels=(16, 32),
     target_size=(64, 64))
 # pred_map is a blending boundary, not a region: no MapQualityMetric (the
