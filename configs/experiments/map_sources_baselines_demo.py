@@ -1,4 +1,5 @@
-# The maps of the paper's baseline detectors (GFFD, Face X-ray; Tables I-II)
+# The maps of the paper's baseline detectors (MaDD, GFFD, UIA-ViT, Face X-ray;
+# Tables I-II)
 # beside FoCus's, on the demo data where the truth is known: every model
 # trained from scratch on the same demo training split for the same budget
 # (1,000 iterations of 16 real faces + their 16 own fakes), each source's maps
@@ -14,6 +15,11 @@
 #       --work-dir work_dirs/demo_1k/gffd --cfg-options $ONE_K
 #   python tools/train.py configs/face-xray/face-xray_hrnet-tiny_demo-sbi.py \
 #       --work-dir work_dirs/demo_1k/face-xray --cfg-options $ONE_K
+#   python tools/train.py configs/madd/madd-efb0_demo-sbi.py \
+#       --work-dir work_dirs/demo_1k/madd --cfg-options $ONE_K
+#   python tools/train.py configs/uia-vit/uia-vit_mini_demo-sbi.py \
+#       --work-dir work_dirs/demo_1k/uia-vit --cfg-options $ONE_K \
+#       model.total_iters=1000
 # Run: python tools/experiments/map_protocol.py \
 #          configs/experiments/map_sources_baselines_demo.py
 # A protocol spec (not a model config) for tools/experiments/map_protocol.py.
@@ -37,10 +43,20 @@ focus_model = dict(config='configs/focus/vit-demo_demo-sbi_1k.py',
 sources = [
     dict(name='focus', label='FoCus (CAR posterior maps)', config=template,
          maps=dict(source='focus', **focus_model)),
+    dict(name='madd', label='MaDD: mean of the 4 attention maps',
+         config=template,
+         maps=dict(source='madd', config='configs/madd/madd-efb0_demo-sbi.py',
+                   checkpoint='work_dirs/demo_1k/madd/iter_1000.pth')),
     dict(name='gffd', label='GFFD: residual-guided spatial attention',
          config=template,
          maps=dict(source='gffd', config='configs/gffd/gffd-tiny_demo-sbi.py',
                    checkpoint='work_dirs/demo_1k/gffd/iter_1000.pth')),
+    dict(name='uia-vit', label='UIA-ViT: PCWA class-token attention',
+         config=template,
+         maps=dict(source='uia-vit',
+                   config='configs/uia-vit/uia-vit_mini_demo-sbi.py',
+                   checkpoint='work_dirs/demo_1k/uia-vit/iter_1000.pth',
+                   cfg_options=['model.total_iters=1000'])),
     dict(name='face-xray', label='Face X-ray: predicted boundary '
          '(mask-supervised)', config=template,
          maps=dict(source='face-xray',

@@ -137,6 +137,14 @@ LEDGER: Dict[str, Tool] = {
                'tests/test_docs/test_doc_commands.py::'
                'test_cheap_commands_run'),
         cheap='tiny'),
+    'tools/analysis/complexity.py': Tool(
+        tests=('tests/test_analysis/test_complexity.py::'
+               'test_tool_writes_table_and_refuses_to_overwrite',),
+        not_run={
+            '--device': 'the full-size table is a GPU measurement (cuda); '
+            'the test runs the default cpu',
+            '--amp': 'bf16/fp16 timings are a GPU measurement',
+        }),
     'tools/analysis/benchmark.py': Tool(
         tests=(f'{BENCH}::test_tool_on_tiny_config',
                f'{BENCH}::test_tool_without_reference_and_data',

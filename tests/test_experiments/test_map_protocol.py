@@ -402,8 +402,8 @@ def test_map_sources_spec_quality_only_with_faithfulness(
 
 def test_baseline_map_sources_in_the_protocol(tiny_demo_data, tmp_path,
                                             random_checkpoint):
-    """configs/experiments/map_sources_baselines_demo.py: the GFFD and
-    Face X-ray map sources (random-weight tiny models) get map-quality rows
+    """configs/experiments/map_sources_baselines_demo.py: the MaDD, GFFD,
+    UIA-ViT and Face X-ray map sources (random-weight tiny models) get map-quality rows
     like any other source."""
     from mmfocus.experiments import MapProtocol, load_protocol_spec
     spec = load_protocol_spec(
@@ -412,16 +412,17 @@ def test_baseline_map_sources_in_the_protocol(tiny_demo_data, tmp_path,
         [f'data_root={tiny_demo_data}', f'work_dir={tmp_path / "w"}'])
     spec.faithfulness = None
     names = [s['name'] for s in spec.sources]
-    assert {'focus', 'gffd', 'face-xray'} <= set(names)
+    assert {'focus', 'madd', 'gffd', 'uia-vit', 'face-xray'} <= set(names)
     for s in spec.sources:
-        if s['name'] in ('gffd', 'face-xray'):
+        if s['name'] in ('madd', 'gffd', 'uia-vit', 'face-xray'):
             s['maps']['checkpoint'] = random_checkpoint(
                 osp.join(ROOT, s['maps']['config']))
-    out = MapProtocol(spec, sources=['gffd', 'face-xray'], progress=False,
+    names = ['madd', 'gffd', 'uia-vit', 'face-xray']
+    out = MapProtocol(spec, sources=names, progress=False,
                       log=lambda s: None).run()
     rows = {r['name']: r for r in json.load(
         open(out['map_quality_json']))['rows']}
-    for name in ('gffd', 'face-xray'):
+    for name in names:
         m = rows[name]['metrics']
         assert 0 <= m['paired_auc'] <= 1 and m['num_pairs'] > 0, name
 

@@ -15,6 +15,8 @@ CONFIGS = {
     'xception': 'configs/xception/xception-tiny_demo-sbi.py',
     'gffd': 'configs/gffd/gffd-tiny_demo-sbi.py',
     'face-xray': 'configs/face-xray/face-xray_hrnet-tiny_demo-sbi.py',
+    'uia-vit': 'configs/uia-vit/uia-vit_mini_demo-sbi.py',
+    'madd': 'configs/madd/madd-efb0_demo-sbi.py',
 }
 
 

@@ -292,6 +292,100 @@ class FoCusViT(BaseModule):
         out = (x[:, 1:1 + self.num_patches], x[:, 0])
         return out + (attn, ) if return_attn else out
 
+    def _block_index(self, i: int) -> int:
+        j = int(i) + self.depth if int(i) < 0 else int(i)
+        if not 0 <= j < self.depth:
+            raise IndexError(f'block index {i} out of range for depth '
+                             f'{self.depth}')
+        return j
+
+    def forward_with_intermediates(
+            self,
+            x: torch.Tensor,
+            token_indices: Sequence[int] = (),
+            attn_indices: Sequence[int] = ()) -> Dict[str, object]:
+        """Encode images and keep what chosen blocks compute (UIA-ViT).
+
+        The blocks in ``attn_indices`` run with explicit attention (the
+        same arithmetic as timm's non-fused path, see
+        :meth:`block_with_attn_logits`), so their pre-softmax logits come
+        at no extra projection cost; the other blocks run unchanged.
+
+        Args:
+            x (Tensor): (B, C, H, W).
+            token_indices (Sequence[int]): Blocks (0-based, negative from
+                the end) whose output tokens to return. Defaults to ().
+            attn_indices (Sequence[int]): Blocks whose attention logits to
+                return. Defaults to ().
+
+        Returns:
+            dict: ``patch_tokens`` (B, N, D) and ``cls_token`` (B, D) after
+            the final norm (as :meth:`forward`); ``tokens``: a list of
+            (B, 1 + N, D) block outputs before any norm (class token
+            first, registers dropped), in ``token_indices`` order;
+            ``attn_logits``: a list of (B, 1 + N, 1 + N) pre-softmax
+            logits ``q k^T / sqrt(d)``, mean over heads, in
+            ``attn_indices`` order.
+        """
+        tok = [self._block_index(i) for i in token_indices]
+        att = [self._block_index(i) for i in attn_indices]
+        n = 1 + self.num_patches
+        x = self.patch_embed(x)
+        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)
+        x = x + self.pos_embed.to(x.dtype)
+        if self.num_registers:
+            x = torch.cat([x, self.reg_token.expand(x.shape[0], -1, -1)],
+                          dim=1)
+        tokens, logits = {}, {}
+        for i, blk in enumerate(self.blocks):
+            if i in att:
+                x, a = self.block_with_attn_logits(blk, x)
+                logits[i] = a[:, :n, :n]
+            else:
+                x = blk(x)
+            if i in tok:
+                tokens[i] = x[:, :n]
+        x = self.norm(x)
+        return dict(patch_tokens=x[:, 1:n], cls_token=x[:, 0],
+                    tokens=[tokens[i] for i in tok],
+                    attn_logits=[logits[i] for i in att])
+
+    @staticmethod
+    def block_with_attn_logits(blk: Block, x: torch.Tensor
+                               ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """``blk(x)`` with explicit attention, and its logits.
+
+        Args:
+            blk (Block): A timm ViT block (no attention mask).
+            x (Tensor): (B, L, D) block input.
+
+        Returns:
+            tuple: the block output (B, L, D) (``blk(x)`` up to float
+            rounding) and the pre-softmax attention logits (B, L, L),
+            mean over heads.
+        """
+        a = blk.attn
+        h = blk.norm1(x)
+        B, L, C = h.shape
+        gate = getattr(a, 'gate', None)
+        gate = gate(h).sigmoid() if gate is not None else None
+        head_dim = getattr(a, 'head_dim', C // a.num_heads)
+        qkv = a.qkv(h).reshape(B, L, 3, a.num_heads, head_dim)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+        q, k = a.q_norm(q), a.k_norm(k)
+        logits = (q * a.scale) @ k.transpose(-2, -1)  # B, heads, L, L
+        o = a.attn_drop(logits.softmax(dim=-1)) @ v
+        o = o.transpose(1, 2).reshape(B, L, -1)
+        norm = getattr(a, 'norm', None)
+        if norm is not None:
+            o = norm(o)
+        if gate is not None:
+            o = o * gate
+        o = a.proj_drop(a.proj(o))
+        x = x + blk.drop_path1(blk.ls1(o))
+        x = x + blk.drop_path2(blk.ls2(blk.mlp(blk.norm2(x))))
+        return x, logits.mean(dim=1)
+
     def _cls_attention(self, blk: Block, x: torch.Tensor) -> torch.Tensor:
         """Class-token attention probabilities of ``blk`` on input ``x``."""
         a = blk.attn
