@@ -149,7 +149,12 @@ def test_sharpness_only_source_leaves_a_flat_image_unchanged():
 
 def test_colour_only_source_is_pointwise(astronaut_face):
     # no blur, no shift: the source of a pixel-permuted face is the permuted
-    # source (LUTs and HSV conversions act on each pixel alone)
+    # source (LUTs and HSV conversions act on each pixel alone). Up to one
+    # grey level, which the brightness LUT can stretch to two: OpenCV's
+    # vectorised uint8 HSV -> BGR rounds by lane position (4.14: 18 % of the
+    # pixels of a permuted random image differ by 1), while a blur or a
+    # shift would move values by tens of levels.
+    import cv2
     img, lmk = astronaut_face
     perm = np.random.default_rng(0).permutation(img.shape[0] * img.shape[1])
     shuffled = img.reshape(-1, 3)[perm].reshape(img.shape)
@@ -158,8 +163,15 @@ def test_colour_only_source_is_pointwise(astronaut_face):
                         cues=('colour', ))
         b = make_source(shuffled, lmk, np.random.default_rng(seed),
                         cues=('colour', ))
-        np.testing.assert_array_equal(a.reshape(-1, 3)[perm].reshape(
-            img.shape), b)
+        diff = np.abs(a.reshape(-1, 3)[perm].reshape(img.shape).astype(int)
+                      - b.astype(int))
+        assert diff.max() <= 2, (seed, diff.max())
+        assert (diff > 0).mean() < 0.25, seed
+    # the LUT-only path (no HSV round trip) is exactly pointwise
+    lut = np.ascontiguousarray(np.arange(256, dtype=np.uint8)[::-1])
+    np.testing.assert_array_equal(
+        cv2.LUT(img, lut).reshape(-1, 3)[perm],
+        cv2.LUT(shuffled, lut).reshape(-1, 3))
 
 
 def test_sharpness_only_source_is_the_blur_or_unsharp_mask(astronaut_face):

@@ -15,12 +15,11 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from mmpretrain.structures import DataSample
 
-from mmfocus.models.classifiers.madd import (AttentionModule,
-                                             TextureEnhancement,
-                                             agda_soft_drop, agda_strength,
-                                             bilinear_attention_pooling,
-                                             gaussian_kernel,
-                                             regional_independence_loss)
+from mmfocus.models.necks.madd import (AttentionModule, TextureEnhancement,
+                                       agda_soft_drop, agda_strength,
+                                       bilinear_attention_pooling,
+                                       gaussian_kernel,
+                                       regional_independence_loss)
 from mmfocus.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
