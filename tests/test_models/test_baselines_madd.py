@@ -7,7 +7,6 @@ source."""
 import math
 import os.path as osp
 
-import numpy as np
 import pytest
 import torch
 import torch.nn as nn
@@ -344,26 +343,3 @@ def test_parameter_counts():
         (512 * 256 + 256) + (256 * 2 + 2)
     assert _nparams(model) == EFB4_PARAMS - EFB4_HEAD + attention + \
         texture + heads == 18_419_282
-
-
-# ----------------------------------------------------- the map source
-def test_madd_map_source_and_refusal():
-    from mmfocus.apis import inference_model, init_model
-    from mmfocus.maps.sources import build_map_source
-    torch.manual_seed(0)
-    model = init_model(MADD_TINY, None)
-    rng = np.random.default_rng(0)
-    crops = [rng.integers(0, 256, (80, 72, 3), dtype=np.uint8)
-             for _ in range(3)]
-    src = build_map_source('madd')
-    maps = src.compute(crops, model=model, batch_size=2)
-    assert [m.shape for m in maps] == [(80, 72)] * 3
-    for m in maps:
-        assert m.dtype == np.float32 and 0 <= m.min() <= m.max() <= 1
-        assert m.std() > 0
-    pm = inference_model(model, crops[:1])[0].pred_map.numpy()
-    import cv2
-    assert np.allclose(cv2.resize(pm, (72, 80)), maps[0], atol=1e-5)
-    other = init_model(GFFD_TINY, None)
-    with pytest.raises(ValueError, match='needs a MaDD model'):
-        src.compute(crops, model=other)

@@ -1,8 +1,7 @@
 """UIA-ViT (Zhuang et al., ECCV 2022): the backbone's attention taps against
 timm's explicit attention, the published ViT-B/16 parameter count, the
 Gaussian estimates against numpy / scipy, hand-made known answers for PCWA,
-the pseudo labels and the consistency loss, the tiny model from its config,
-and the 'uia-vit' map source."""
+the pseudo labels and the consistency loss, and the tiny model from its config."""
 import math
 import os.path as osp
 
@@ -10,7 +9,6 @@ import numpy as np
 import pytest
 import timm
 import torch
-import torch.nn.functional as F
 from mmengine.config import Config
 from mmpretrain.structures import DataSample
 from scipy.spatial.distance import mahalanobis as scipy_mahalanobis
@@ -285,32 +283,21 @@ def test_uia_vit_map_types_and_switches():
         _build(backbone=dict(type='mmpretrain.ResNet', depth=18))
 
 
-# ----------------------------------------------------- the map source
-def test_uia_vit_map_source_and_refusal():
-    import cv2
-
-    from mmfocus.apis import inference_model, init_model
-    from mmfocus.maps.sources import build_map_source
+# ------------------------------------------------------ the map itself
+def test_uia_vit_attention_is_the_sigmoid_class_row():
+    """(The 'uia-vit' map source: tests/test_maps/test_detector_sources.py.)
+    The attention map is the sigmoid of the class row of the mean logits;
+    the consistency of every patch pair lies in (0, 1)."""
     torch.manual_seed(0)
-    model = init_model(UIA_MINI, None)
-    rng = np.random.default_rng(0)
-    crops = [rng.integers(0, 256, (80, 72, 3), dtype=np.uint8)
-             for _ in range(3)]
-    src = build_map_source('uia-vit')
-    maps = src.compute(crops, model=model, batch_size=2)
-    assert [m.shape for m in maps] == [(80, 72)] * 3
-    for m in maps:
-        assert m.dtype == np.float32 and 0 <= m.min() <= m.max() <= 1
-        assert m.std() > 0
-    pm = inference_model(model, crops[:1])[0].pred_map.numpy()
-    assert np.allclose(cv2.resize(pm, (72, 80)), maps[0], atol=1e-5)
-    other = init_model(osp.join(ROOT, 'configs/gffd/gffd-tiny_demo-sbi.py'),
-                       None)
-    with pytest.raises(ValueError, match='needs a UIA-ViT model'):
-        src.compute(crops, model=other)
-    # the attention map: sigmoid of the class row of the mean logits
+    model = _build().eval()
+    x = torch.zeros(1, 3, 64, 64)
     with torch.no_grad():
-        feat, aux = model._forward(torch.zeros(1, 3, 64, 64))
+        feat, aux = model._forward(x)
+        out = model.backbone.forward_with_intermediates(
+            x, attn_indices=model.attn_indices)
     assert aux['attn'].shape == (1, 64) and feat.shape == (1, 256)
+    logits = torch.stack(out['attn_logits']).mean(0)
+    torch.testing.assert_close(aux['attn'], torch.sigmoid(logits[:, 0, 1:]))
     assert ((aux['attn'] > 0) & (aux['attn'] < 1)).all()
-    assert F.relu(aux['consistency'] - 1).sum() == 0
+    assert ((aux['consistency'] > 0) & (aux['consistency'] < 1)).all()
+    assert aux['consistency'].shape == (1, 64, 64)

@@ -1,7 +1,8 @@
 """The Xception baseline and GFFD (Luo et al., CVPR 2021): the backbone and
 its converter against timm, published parameter counts, hand-made known
 answers for GFFD's modules (RSA, DCMA, fusion, SRM features), tiny models
-from their configs, and the 'gffd' map source."""
+from their configs (the 'gffd' map source:
+tests/test_maps/test_detector_sources.py)."""
 import importlib.util
 import os.path as osp
 
@@ -369,28 +370,3 @@ def test_gffd_switches():
         _build(GFFD_TINY, dcma_after=(3, 3))
     with pytest.raises(TypeError, match='Xception backbone'):
         _build(GFFD_TINY, backbone=dict(type='mmpretrain.ResNet', depth=18))
-
-
-# ----------------------------------------------------- the map source
-def test_gffd_map_source_and_refusal():
-    from mmfocus.apis import init_model
-    from mmfocus.maps.sources import build_map_source
-    torch.manual_seed(0)
-    model = init_model(GFFD_TINY, None)
-    rng = np.random.default_rng(0)
-    crops = [rng.integers(0, 256, (80, 72, 3), dtype=np.uint8)
-             for _ in range(3)]
-    src = build_map_source('gffd')
-    maps = src.compute(crops, model=model, batch_size=2)
-    assert [m.shape for m in maps] == [(80, 72)] * 3
-    for m in maps:
-        assert m.dtype == np.float32 and 0 <= m.min() <= m.max() <= 1
-        assert m.std() > 0
-    # the same maps as the model's pred_map at input size (64 px)
-    from mmfocus.apis import inference_model
-    pm = inference_model(model, crops[:1])[0].pred_map.numpy()
-    import cv2
-    assert np.allclose(cv2.resize(pm, (72, 80)), maps[0], atol=1e-5)
-    other = init_model(XCEPTION_TINY, None)
-    with pytest.raises(ValueError, match='needs a GFFD model'):
-        src.compute(crops, model=other)
