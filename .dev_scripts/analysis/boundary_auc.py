@@ -45,19 +45,16 @@ def auc(label: np.ndarray, score: np.ndarray):
     return roc_auc_score(label.ravel(), score.ravel())
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('maps_dir', help='<protocol work_dir>/maps/<split>')
-    p.add_argument('ann', help='the annotation with the true masks')
-    p.add_argument('--data-root', default=None,
-                   help='root of the annotation (default: its folder)')
-    args = p.parse_args(argv)
-    root = args.data_root or osp.dirname(args.ann)
-    with open(args.ann) as f:
+def boundary_aucs(maps_dir: str, ann: str, data_root=None) -> dict:
+    """``{source: {(label, kind): [per-image AUC, ...]}}`` with ``label`` in
+    ``('region', 'boundary', 'boundary vs interior')`` and ``kind`` in
+    ``('face', 'local')``."""
+    root = data_root or osp.dirname(ann)
+    with open(ann) as f:
         items = [d for d in json.load(f)['data_list'] if d['gt_label'] == 1]
-    sources = sorted(s for s in os.listdir(args.maps_dir)
-                     if osp.isdir(osp.join(args.maps_dir, s)))
-    res = collections.defaultdict(lambda: collections.defaultdict(list))
+    sources = sorted(s for s in os.listdir(maps_dir)
+                     if osp.isdir(osp.join(maps_dir, s)))
+    res = {src: collections.defaultdict(list) for src in sources}
     for d in items:
         name = osp.basename(d['img_path'])
         mask = read_map(osp.join(root, d['mask_path']))
@@ -66,7 +63,7 @@ def main(argv=None):
         inner = band | (mask >= 0.95)
         for src in sources:
             # <maps_dir>/<source name>/<map source>/fake/<image>.png
-            paths = glob.glob(osp.join(args.maps_dir, src, '*', 'fake',
+            paths = glob.glob(osp.join(maps_dir, src, '*', 'fake',
                                        name + '.png'))
             if not paths:
                 continue
@@ -77,14 +74,26 @@ def main(argv=None):
                                 auc(band[inner], m[inner]))):
                 if value is not None:
                     res[src][(key, kind)].append(value)
+    return res
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('maps_dir', help='<protocol work_dir>/maps/<split>')
+    p.add_argument('ann', help='the annotation with the true masks')
+    p.add_argument('--data-root', default=None,
+                   help='root of the annotation (default: its folder)')
+    args = p.parse_args(argv)
+    res = boundary_aucs(args.maps_dir, args.ann, args.data_root)
     keys = [(k, t) for k in ('region', 'boundary', 'boundary vs interior')
             for t in ('face', 'local')]
     print('| source | ' + ' | '.join(f'{k} ({t})' for k, t in keys) + ' |')
     print('|---' * (len(keys) + 1) + '|')
-    for src in sources:
-        cells = [f'{np.mean(res[src][k]):.3f} ({len(res[src][k])})'
-                 if res[src][k] else 'n/a' for k in keys]
+    for src, r in res.items():
+        cells = [f'{np.mean(r[k]):.3f} ({len(r[k])})' if r[k] else 'n/a'
+                 for k in keys]
         print(f'| {src} | ' + ' | '.join(cells) + ' |')
+    return res
 
 
 if __name__ == '__main__':

@@ -137,6 +137,9 @@ LEDGER: Dict[str, Tool] = {
                'tests/test_docs/test_doc_commands.py::'
                'test_cheap_commands_run'),
         cheap='tiny'),
+    '.dev_scripts/analysis/boundary_auc.py': Tool(
+        tests=('tests/test_evaluation/test_boundary_auc.py::'
+               'test_known_answers',)),
     'tools/analysis/complexity.py': Tool(
         tests=('tests/test_analysis/test_complexity.py::'
                'test_tool_writes_table_and_refuses_to_overwrite',),
