@@ -104,7 +104,8 @@ def _fmt(x: float) -> str:
 def evaluate_robustness(model, cfg, types: Sequence[str],
                         levels: Sequence[int], seed: int = 0,
                         compression_backend: Optional[str] = None,
-                        log: Callable[[str], None] = _print
+                        log: Callable[[str], None] = _print,
+                        progress: bool = True
                         ) -> Tuple[float, Dict[str, Dict[int, float]]]:
     """The clean AUC and the AUC of every type and level.
 
@@ -118,20 +119,32 @@ def evaluate_robustness(model, cfg, types: Sequence[str],
             (:func:`resolve_compression_backend`). Defaults to None
             (``'auto'``).
         log (callable): Where a line per result goes. Defaults to print.
+        progress (bool): A progress bar over the ``1 + types x levels``
+            test passes on stderr, with its rate and ETA. Defaults to True.
 
     Returns:
         tuple: ``(clean_auc, {type: {level: auc}})``, AUCs in percent.
     """
-    clean = evaluate_auc(model, perturbed_dataloader_cfg(cfg))
-    log(f'clean: AUC {_fmt(clean)}')
-    aucs = {}
-    for t in types:
-        aucs[t] = {}
-        for lv in levels:
-            step = perturbation_step(t, lv, seed, compression_backend)
-            aucs[t][lv] = evaluate_auc(model,
-                                       perturbed_dataloader_cfg(cfg, step))
-            log(f'{t} level {lv}: AUC {_fmt(aucs[t][lv])}')
+    from tqdm import tqdm
+    bar = tqdm(total=1 + len(types) * len(levels), desc='robustness',
+               unit='test', disable=not progress, dynamic_ncols=True)
+    try:
+        bar.set_postfix_str('clean')
+        clean = evaluate_auc(model, perturbed_dataloader_cfg(cfg))
+        bar.update()
+        log(f'clean: AUC {_fmt(clean)}')
+        aucs = {}
+        for t in types:
+            aucs[t] = {}
+            for lv in levels:
+                bar.set_postfix_str(f'{t} {lv}')
+                step = perturbation_step(t, lv, seed, compression_backend)
+                aucs[t][lv] = evaluate_auc(
+                    model, perturbed_dataloader_cfg(cfg, step))
+                bar.update()
+                log(f'{t} level {lv}: AUC {_fmt(aucs[t][lv])}')
+    finally:
+        bar.close()
     return clean, aucs
 
 
@@ -265,7 +278,8 @@ def run_robustness(config: Union[str, Config],
                    device: Optional[str] = None,
                    cfg_options: Optional[Sequence[str]] = None,
                    allow_new_keys: bool = False,
-                   log: Callable[[str], None] = _print) -> dict:
+                   log: Callable[[str], None] = _print,
+                   progress: bool = True) -> dict:
     """The whole study: evaluate, then write the table and the plot.
 
     Args:
@@ -289,6 +303,8 @@ def run_robustness(config: Union[str, Config],
         allow_new_keys (bool): Let ``cfg_options`` add keys.
         log (callable): Where the progress lines, the Markdown table and
             the written paths go. Defaults to print.
+        progress (bool): The progress bar of :func:`evaluate_robustness`.
+            Defaults to True.
 
     Returns:
         dict: The summary (:func:`summarise`), as in ``robustness.json``
@@ -314,7 +330,8 @@ def run_robustness(config: Union[str, Config],
     model = init_model(cfg, checkpoint, device=device)
 
     clean, aucs = evaluate_robustness(model, cfg, types, levels, seed=seed,
-                                      compression_backend=backend, log=log)
+                                      compression_backend=backend, log=log,
+                                      progress=progress)
     summary = summarise(clean, aucs, levels)
     meta = dict(config=config_name, checkpoint=checkpoint, seed=seed,
                 compression_backend=backend)

@@ -41,6 +41,10 @@ def test_robustness_tool_table_json_plot(ckpt, tiny_demo_data, tmp_path):
             f'test_dataloader.dataset.data_root={tiny_demo_data}']
     proc = _run(args)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    # a progress bar over the 1 + 2 x 2 test passes, with rate and ETA
+    assert 'robustness' in proc.stderr and '5/5' in proc.stderr
+    assert 'test/s' in proc.stderr or 's/test' in proc.stderr
+    assert f'wrote {osp.join(out, "robustness.json")}' in proc.stdout
     res = json.load(open(osp.join(out, 'robustness.json')))
     assert res['levels'] == [1, 3]
     assert list(res['types']) == ['blur', 'block']
@@ -61,6 +65,13 @@ def test_robustness_tool_table_json_plot(ckpt, tiny_demo_data, tmp_path):
     assert f"{res['types']['blur']['mean_auc']:.2f}" in md
     img = cv2.imread(osp.join(out, 'robustness.png'))
     assert img is not None and img.shape[0] > 100
+
+    # --no-progress silences the bar
+    quiet = _run(args[:2] + ['--types', 'blur', '--levels', '1'] + args[6:]
+                 + ['--overwrite', '--no-progress'])
+    assert quiet.returncode == 0, quiet.stderr[-3000:]
+    assert '2/2' not in quiet.stderr and 'test/s' not in quiet.stderr
+    assert 'blur level 1: AUC' in quiet.stdout
 
     # nothing is overwritten silently
     proc = _run(args)

@@ -51,6 +51,8 @@ def parse_args(argv=None):
     p.add_argument('--cfg-options', nargs='+', default=None,
                    metavar='KEY=VALUE', help='override config keys')
     p.add_argument('--allow-new-keys', action='store_true')
+    p.add_argument('--no-progress', action='store_true',
+                   help='no progress bar (rate and ETA on stderr)')
     return p.parse_args(argv)
 
 
@@ -60,7 +62,8 @@ def main(argv=None):
         args.config, args.checkpoint, types=args.types, levels=args.levels,
         out_dir=args.out_dir, overwrite=args.overwrite, seed=args.seed,
         compression_backend=args.compression_backend, device=args.device,
-        cfg_options=args.cfg_options, allow_new_keys=args.allow_new_keys)
+        cfg_options=args.cfg_options, allow_new_keys=args.allow_new_keys,
+        progress=not args.no_progress)
 
 
 if __name__ == '__main__':
