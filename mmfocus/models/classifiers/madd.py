@@ -429,6 +429,4 @@ class MaDD(MapSupervisedClassifier):
                              align_corners=False).clamp(0, 1)
 
 
-__all__ = ['MaDD', 'AttentionModule', 'TextureEnhancement',
-           'bilinear_attention_pooling', 'regional_independence_loss',
-           'agda_strength', 'agda_soft_drop', 'gaussian_kernel']
+__all__ = ['MaDD']
