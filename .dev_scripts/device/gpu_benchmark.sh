@@ -56,7 +56,12 @@ step train_loop 120 "$PY" tools/train.py $CFG --work-dir /tmp/bench_train \
 [ -z "${STEPS:-}" ] || [[ " $STEPS " == *" train_loop "* ]] && \
   cp /tmp/bench_train/*/vis_data/scalars.json "$OUT/train_loop_scalars.json" \
   2>/dev/null || true
-# 6. torch.compile (inductor) of both models' forward, bf16
+# 6. Table VIII: params, FLOPs and inference throughput of FoCus and the
+#    compared detectors at full size, side by side, bf16, batch 64
+step complexity_table8 150 "$PY" tools/analysis/complexity.py \
+  configs/experiments/complexity_table8.py --device cuda --batch-size 64 \
+  --amp bf16 --warmup 2 --repeats 5 --out-dir "$OUT/complexity_table8" --force
+# 7. torch.compile (inductor) of both models' forward, bf16
 step bf16_b128_compile 140 "$PY" $B $CFG --batch-size 128 --amp bf16 \
   --compile --warmup 3 --repeats 5 --iters 3 --data-samples 0 --no-memory \
   --out "$OUT/bf16_b128_compile.json"
