@@ -6,6 +6,7 @@ from typing import Any, Dict, List, Optional, Sequence
 # map-quality columns: (metric key of MapQualityMetric, header, digits)
 MAP_QUALITY_COLUMNS = (
     ('paired_auc', 'paired map-AUC', 3),
+    ('paired_auc_ci', '95 % interval (pairs)', 3),
     ('pixel_auc_per_image', 'pixel AUC / image', 3),
     ('f1@{thr}', 'F1@{thr}', 3),
     ('iou@{thr}', 'IoU@{thr}', 3),
@@ -20,6 +21,19 @@ PRIOR_ROWS = (('prior_mean_mask', 'position prior: mean test mask'),
               ('prior_gaussian', 'position prior: centred Gaussian'),
               ('prior_region', 'position prior: mean train mask of the '
                'region type'))
+
+
+def _cell(metrics: Dict, key: str, digits: int) -> str:
+    """One cell of the map-quality table; ``paired_auc_ci`` is the
+    ``[low, high]`` interval (empty where there is none, as for the
+    priors, which score 0.5 exactly)."""
+    if key == 'paired_auc_ci':
+        lo, hi = (metrics.get(f'{key}_{b}') for b in ('low', 'high'))
+        if lo is None or hi is None or not (math.isfinite(lo) and
+                                           math.isfinite(hi)):
+            return ''
+        return f'[{fmt(lo, digits)}, {fmt(hi, digits)}]'
+    return fmt(metrics.get(key), digits)
 
 
 def _groups(metrics: Dict) -> List[str]:
@@ -188,12 +202,12 @@ def map_quality_markdown(quality: Dict) -> str:
                         (len(cols) - 1))
         else:
             rows.append([r['label']] +
-                        [fmt(r['metrics'].get(k), d) for k, _, d in cols])
+                        [_cell(r['metrics'], k, d) for k, _, d in cols])
     for key, label in PRIOR_ROWS:
         m = quality['priors'].get(key)
         if m is None:
             continue
-        rows.append([f'*{label}*'] + [fmt(m.get(k), d) for k, _, d in cols])
+        rows.append([f'*{label}*'] + [_cell(m, k, d) for k, _, d in cols])
     text = [f'# {quality["title"]}', '']
     if quality.get('description'):
         text += [quality['description'], '']

@@ -32,7 +32,11 @@ def test_rows_and_spread(load_tool):
     assert last.startswith('| mean ± sd (2)')
     sd = np.std([80., 90.], ddof=1)
     assert f'85.00 ± {sd:.2f}' in last and '0.750 ± 0.071' in last
-    assert '(8 pairs)' in md and '`cmd`' in md
+    assert '0.700 (8 pairs)' in md and '`cmd`' in md  # no interval given
+    m = dict(_metrics(80., 0.7, 0.5), **{'map/paired_auc_ci_low': 0.61,
+                                         'map/paired_auc_ci_high': 0.79})
+    md = mod.markdown({'s0': mod.row_of(m, PREDS, 50)}, 'T', 'cmd')
+    assert '0.700 [0.610, 0.790] (8 pairs)' in md
 
 
 def test_branch_heads_get_their_own_auc(load_tool):

@@ -37,3 +37,18 @@ def test_auc_interval_covers_the_estimate_and_narrows_with_n():
     assert lo < auc < hi
     lo2, hi2 = bootstrap_interval(s[::6], labels=y[::6], n=500)
     assert hi2 - lo2 > hi - lo
+
+
+def test_histogram_bootstrap_interval_known_cases():
+    from mmfocus.evaluation.metrics.map_metric_utils import \
+        histogram_bootstrap_interval
+    hist = np.zeros(11, np.int64)
+    assert all(np.isnan(histogram_bootstrap_interval(hist)))
+    hist[7] = 50  # fifty values of 0.7: no spread
+    assert histogram_bootstrap_interval(hist) == (0.7, 0.7)
+    # values 0 and 1 in equal numbers: the mean's interval is about
+    # 0.5 +- 1.96 * 0.5 / sqrt(400)
+    hist[:] = 0
+    hist[0] = hist[10] = 200
+    lo, hi = histogram_bootstrap_interval(hist, n=4000)
+    assert abs(lo - (0.5 - 0.049)) < 0.01 and abs(hi - (0.5 + 0.049)) < 0.01

@@ -183,6 +183,30 @@ def test_perfect_map_scores_one():
     assert out['prior_mean_mask/pixel_auc'] > 0.85
 
 
+def test_paired_auc_interval_over_pairs():
+    # every pair scores 1: the interval is [1, 1]
+    out = _run(MapQualityMetric(map_size=None), _map_samples(_perfect))
+    assert out['paired_auc_ci_low'] == out['paired_auc_ci_high'] == 1.0
+    # random maps: the bootstrap interval of the mean over the 20 pairs
+    # (the metric's own per-pair AUCs, recomputed here with
+    # paired_map_auc) brackets the mean and matches bootstrap_interval
+    samples = _map_samples(lambda m, f, rng: rng.random(m.shape), n=20)
+    out = _run(MapQualityMetric(map_size=None), samples)
+    lo, hi = out['paired_auc_ci_low'], out['paired_auc_ci_high']
+    assert lo < out['paired_auc'] < hi and hi - lo < 0.2
+    maps = {s['img_path']: s['pred_map'].numpy() for s in samples}
+    per_pair = [Fn.paired_map_auc(maps[s['img_path']], maps[s['pair_path']],
+                                  s['gt_mask'].numpy())
+                for s in samples if s['pair_path']]
+    assert np.isclose(np.mean(per_pair), out['paired_auc'], atol=1e-3)
+    # (the metric bins the per-pair AUCs to 0.001 and resamples the bins)
+    ref = Fn.bootstrap_interval(per_pair)
+    assert lo == pytest.approx(ref[0], abs=0.01)
+    assert hi == pytest.approx(ref[1], abs=0.01)
+    # the priors score 0.5 by construction and get no interval
+    assert 'prior_gaussian/paired_auc_ci_low' not in out
+
+
 def test_perfect_map_after_default_downsampling():
     metric = MapQualityMetric(map_size=(16, 16))
     out = _run(metric, _map_samples(_perfect, drop_twins=(11, )))

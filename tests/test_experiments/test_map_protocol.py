@@ -91,14 +91,19 @@ def test_protocol_end_to_end_and_resume(tiny_demo_data, tmp_path):
     md = open(osp.join(work, 'map_quality.md')).read()
     overall, per_region = md.split('## Per region type')
     rows = _table_rows(overall)
-    assert rows[0][:7] == ['Map source', 'paired map-AUC',
-                           'pixel AUC / image', 'F1@0.5', 'IoU@0.5',
-                           'pixel AUC pooled', 'pointing game']
+    assert rows[0][:8] == ['Map source', 'paired map-AUC',
+                           '95 % interval (pairs)', 'pixel AUC / image',
+                           'F1@0.5', 'IoU@0.5', 'pixel AUC pooled',
+                           'pointing game']
     assert [r[0] for r in rows[1:]] == [
         'SSIM', 'pixel difference', '*position prior: mean test mask*',
         '*position prior: centred Gaussian*',
         '*position prior: mean train mask of the region type*']
     assert rows[3][1] == rows[4][1] == rows[5][1] == '0.500'
+    # the interval over the pairs brackets the mean; priors have none
+    lo, hi = (float(v) for v in rows[1][2].strip('[]').split(','))
+    assert lo <= float(rows[1][1]) <= hi
+    assert rows[3][2] == rows[4][2] == rows[5][2] == ''
     # the per-region-type table: whole-face 'sbi', local types, 'local'
     region_rows = _table_rows(per_region)
     assert region_rows[0][0] == 'Map source' and 'sbi' in region_rows[0]

@@ -106,6 +106,8 @@ def row_of(metrics: dict, preds: list, n_boot: int) -> dict:
     return dict(branches=branches,
         auc=g('forgery/auc', nan), auc_lo=100 * lo, auc_hi=100 * hi,
         acc=g('forgery/acc', nan), paired=g('map/paired_auc', nan),
+        paired_lo=g('map/paired_auc_ci_low', nan),
+        paired_hi=g('map/paired_auc_ci_high', nan),
         num_pairs=int(g('map/num_pairs', 0)),
         local_pix=g('map/local/pixel_auc_per_image', nan),
         local_prior=float(np.nanmax(local_priors)),
@@ -130,6 +132,10 @@ def markdown(rows: dict, title: str, command: str) -> str:
             if k == 'auc':
                 c += f' [{_fmt(r["auc_lo"], 1)}, {_fmt(r["auc_hi"], 1)}]'
             if k == 'paired':
+                lo = r.get('paired_lo', float('nan'))
+                hi = r.get('paired_hi', float('nan'))
+                if lo == lo and hi == hi:  # not nan
+                    c += f' [{_fmt(lo, 3)}, {_fmt(hi, 3)}]'
                 c += f' ({r["num_pairs"]} pairs)'
             cells.append(c)
         lines.append('| ' + ' | '.join(cells) + ' |')
@@ -154,7 +160,8 @@ def markdown(rows: dict, title: str, command: str) -> str:
                           for b in heads_b]) + ' |')
     r0 = next(iter(rows.values()))
     lines += ['', f'{r0["num_faces"]} test faces per checkpoint; AUC with '
-              'its 95 % bootstrap interval over them; local = the '
+              'its 95 % bootstrap interval over them, paired map-AUC with '
+              'its interval over the pairs; local = the '
               f'{r0["num_local"]} local-region fakes; best prior = the best '
               'per-image pixel AUC of the three position priors on them.', '']
     return '\n'.join(lines)

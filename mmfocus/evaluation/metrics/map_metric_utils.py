@@ -3,7 +3,7 @@
 :class:`~mmfocus.evaluation.metrics.map_metric.MapQualityMetric`: the map
 of a sample, the scorer of one map against many masks, the running
 ``[sum, count]`` pairs and the merge of per-group states."""
-from typing import Dict, Iterable, Optional, Sequence
+from typing import Dict, Iterable, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -80,6 +80,34 @@ def _mean(sums: dict, key: str) -> float:
     return float(acc[0] / acc[1])
 
 
+#: Per-pair paired map-AUCs are kept as counts in bins of 1 / PAIR_AUC_BINS.
+PAIR_AUC_BINS = 1000
+
+
+def histogram_bootstrap_interval(hist: np.ndarray, n: int = 1000,
+                                 level: float = 0.95,
+                                 seed: int = 0) -> Tuple[float, float]:
+    """Percentile bootstrap interval of the mean of binned values.
+
+    ``hist[i]`` counts the values ``i / (len(hist) - 1)``; each resample
+    draws as many values as were counted (multinomial on the counts).
+
+    Returns:
+        tuple: ``(low, high)``, ``(nan, nan)`` without values.
+    """
+    hist = np.asarray(hist, np.int64)
+    total = int(hist.sum())
+    if total == 0:
+        return float('nan'), float('nan')
+    centres = np.arange(len(hist), dtype=np.float64) / (len(hist) - 1)
+    rng = np.random.default_rng(seed)
+    draws = rng.multinomial(total, hist / total, size=int(n))
+    means = draws @ centres / total
+    a = (1 - level) / 2 * 100
+    return (float(np.percentile(means, a)),
+            float(np.percentile(means, 100 - a)))
+
+
 def merge_groups(groups: Iterable[dict]) -> dict:
     """A new group holding the sum of ``groups`` (not modified): the
     counts, score sums, histograms and mask sums added, the reservoir
@@ -87,6 +115,7 @@ def merge_groups(groups: Iterable[dict]) -> dict:
     groups = list(groups)
     first = groups[0]
     out = dict(n_fakes=0, n_twin_paths=0, n_pairs=0, sums={},
+               pair_hist=np.zeros_like(first['pair_hist']),
                pix=np.zeros_like(first['pix']),
                pair=np.zeros_like(first['pair']),
                mask_sum=np.zeros_like(first['mask_sum']), methods={},
@@ -94,6 +123,7 @@ def merge_groups(groups: Iterable[dict]) -> dict:
     for g in groups:
         for k in ('n_fakes', 'n_twin_paths', 'n_pairs'):
             out[k] += g[k]
+        out['pair_hist'] = out['pair_hist'] + g['pair_hist']
         for k, v in g['sums'].items():
             out['sums'][k] = out['sums'].get(k, 0.) + v
         for k in ('pix', 'pair', 'mask_sum'):
