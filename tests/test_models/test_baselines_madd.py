@@ -11,15 +11,13 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.config import Config
-from mmpretrain.structures import DataSample
 
 from mmfocus.models.necks.madd import (AttentionModule, TextureEnhancement,
                                        agda_soft_drop, agda_strength,
                                        bilinear_attention_pooling,
                                        gaussian_kernel,
                                        regional_independence_loss)
-from mmfocus.registry import MODELS
+from model_helpers import build_model, label_samples
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MADD_TINY = osp.join(ROOT, 'configs/madd/madd-efb0_demo-sbi.py')
@@ -34,14 +32,10 @@ def _nparams(m: nn.Module) -> int:
 
 
 def _build(path=MADD_TINY, **over):
-    cfg = Config.fromfile(path)
-    for k, v in over.items():
-        cfg.model[k] = v
-    return MODELS.build(cfg.model)
+    return build_model(path, **over)
 
 
-def _samples(n=4):
-    return [DataSample().set_gt_label(i % 2) for i in range(n)]
+_samples = label_samples
 
 
 # ------------------------------------------------------------------ BAP

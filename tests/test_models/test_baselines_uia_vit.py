@@ -9,8 +9,6 @@ import numpy as np
 import pytest
 import timm
 import torch
-from mmengine.config import Config
-from mmpretrain.structures import DataSample
 from scipy.spatial.distance import mahalanobis as scipy_mahalanobis
 
 from mmfocus.models import FoCusViT
@@ -23,7 +21,7 @@ from mmfocus.models.classifiers.uia_vit import (attention_pseudo_labels,
                                                 uia_consistency_targets)
 from mmfocus.models.utils.gaussian import (MultivariateGaussian, mahalanobis,
                                            regularised_inverse)
-from mmfocus.registry import MODELS
+from model_helpers import build_model, label_samples
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 UIA_MINI = osp.join(ROOT, 'configs/uia-vit/uia-vit_mini_demo-sbi.py')
@@ -31,14 +29,10 @@ UIA_FULL = osp.join(ROOT, 'configs/uia-vit/uia-vit_vit-b_ffpp-c40.py')
 
 
 def _build(path=UIA_MINI, **over):
-    cfg = Config.fromfile(path)
-    for k, v in over.items():
-        cfg.model[k] = v
-    return MODELS.build(cfg.model)
+    return build_model(path, **over)
 
 
-def _samples(n=4):
-    return [DataSample().set_gt_label(i % 2) for i in range(n)]
+_samples = label_samples
 
 
 # ------------------------------------------------------------ backbone

@@ -13,7 +13,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.config import Config
-from mmpretrain.structures import DataSample
 
 from mmfocus.models.backbones import Xception
 from mmfocus.models.converters import convert_timm_xception
@@ -22,6 +21,7 @@ from mmfocus.models.necks import (DualCrossModalityAttention, GFFDFusion,
                                   ResidualGuidedSpatialAttention,
                                   SRMFeatureBlock, rsa_reweight)
 from mmfocus.registry import MODELS
+from model_helpers import build_model, label_samples
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 XCEPTION_TINY = osp.join(ROOT, 'configs/xception/xception-tiny_demo-sbi.py')
@@ -47,15 +47,8 @@ def _random_timm(seed=0):
     return ref.eval()
 
 
-def _build(path, **over):
-    cfg = Config.fromfile(path)
-    for k, v in over.items():
-        cfg.model[k] = v
-    return MODELS.build(cfg.model)
-
-
-def _samples(n=4):
-    return [DataSample().set_gt_label(i % 2) for i in range(n)]
+_build = build_model
+_samples = label_samples
 
 
 # ------------------------------------------------------------ backbone

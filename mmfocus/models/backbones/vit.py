@@ -277,12 +277,7 @@ class FoCusViT(BaseModule):
             tuple: ``(patch_tokens (B, N, D), cls_token (B, D))``, plus the
             attention (B, N) when ``return_attn``.
         """
-        x = self.patch_embed(x)
-        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)
-        x = x + self.pos_embed.to(x.dtype)
-        if self.num_registers:
-            x = torch.cat([x, self.reg_token.expand(x.shape[0], -1, -1)],
-                          dim=1)
+        x = self.embed(x)
         attn = None
         for i, blk in enumerate(self.blocks):
             if return_attn and i == self.depth - 1:
@@ -291,6 +286,17 @@ class FoCusViT(BaseModule):
         x = self.norm(x)
         out = (x[:, 1:1 + self.num_patches], x[:, 0])
         return out + (attn, ) if return_attn else out
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """The blocks' input (B, 1 + N [+ registers], D): patch embedding,
+        class token first, position encoding, register tokens last."""
+        x = self.patch_embed(x)
+        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)
+        x = x + self.pos_embed.to(x.dtype)
+        if self.num_registers:
+            x = torch.cat([x, self.reg_token.expand(x.shape[0], -1, -1)],
+                          dim=1)
+        return x
 
     def _block_index(self, i: int) -> int:
         j = int(i) + self.depth if int(i) < 0 else int(i)
@@ -330,12 +336,7 @@ class FoCusViT(BaseModule):
         tok = [self._block_index(i) for i in token_indices]
         att = [self._block_index(i) for i in attn_indices]
         n = 1 + self.num_patches
-        x = self.patch_embed(x)
-        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)
-        x = x + self.pos_embed.to(x.dtype)
-        if self.num_registers:
-            x = torch.cat([x, self.reg_token.expand(x.shape[0], -1, -1)],
-                          dim=1)
+        x = self.embed(x)
         tokens, logits = {}, {}
         for i, blk in enumerate(self.blocks):
             if i in att:
