@@ -15,7 +15,8 @@ Means over the fakes, whole-face (``sbi``) and local-region fakes apart;
 a fake whose label is all one class is skipped (counts printed).
 
     python .dev_scripts/analysis/boundary_auc.py \
-        work_dirs/map_sources_baselines_demo/maps/test data/demo_faces/test.json
+        work_dirs/map_sources_baselines_demo/maps/test \
+        data/demo_faces/test.json
 """
 import argparse
 import collections

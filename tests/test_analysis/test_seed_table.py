@@ -72,7 +72,8 @@ def test_bad_checkpoint_specs(load_tool, tmp_path):
 
 
 def test_tool_tests_each_checkpoint_and_writes_the_table(
-        load_tool, random_checkpoint, tiny_demo_data, tmp_path, monkeypatch):
+        load_tool, random_checkpoint, tiny_demo_data, tmp_path, monkeypatch,
+        capsys):
     import json
     import os.path as osp
     cfg = 'tests/data/focus_tiny.py'
@@ -88,6 +89,9 @@ def test_tool_tests_each_checkpoint_and_writes_the_table(
                      '--cfg-options', *opts])
     assert set(rows) == {'a', 'b'}
     assert rows['a']['auc'] == rows['b']['auc']  # the same checkpoint twice
+    # the log says where the outputs went
+    out = capsys.readouterr().out
+    assert f'wrote {osp.join(work, "table.md")} and ' in out
     md = open(osp.join(work, 'table.md')).read()
     assert md.startswith('# tiny') and '| mean ± sd (2)' in md
     assert f'{rows["a"]["auc"]:.2f} ± 0.00' in md

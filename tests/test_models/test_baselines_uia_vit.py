@@ -1,7 +1,8 @@
 """UIA-ViT (Zhuang et al., ECCV 2022): the backbone's attention taps against
 timm's explicit attention, the published ViT-B/16 parameter count, the
 Gaussian estimates against numpy / scipy, hand-made known answers for PCWA,
-the pseudo labels and the consistency loss, and the tiny model from its config."""
+the pseudo labels and the consistency loss, and the tiny model from its
+config."""
 import math
 import os.path as osp
 

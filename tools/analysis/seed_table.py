@@ -192,6 +192,8 @@ def main(argv=None):
                            cfg_options=args.cfg_options, rows=rows),
                       overwrite=True)
     print(md)
+    print(f'wrote {osp.join(args.work_dir, "table.md")} and '
+          f'{osp.join(args.work_dir, "table.json")}')
     return rows
 
 

@@ -42,9 +42,10 @@ class MapQualityMetric(BaseMetric):
       exactly 0.5. ``paired_auc_ci_low`` / ``paired_auc_ci_high``: its 95 %
       percentile bootstrap interval over the pairs (1,000 resamples,
       ``seed``; the per-pair AUCs are kept binned to 0.001, so memory stays
-      bounded and the interval does not depend on the order of the pairs). ``paired_auc_pooled`` pools the pixels of all pairs
-      (binned); ``num_pairs`` counts the pairs and ``num_missing_twins`` the
-      fakes with a ``pair_path`` that found no twin (skipped).
+      bounded and the interval does not depend on the order of the pairs).
+      ``paired_auc_pooled`` pools the pixels of all pairs (binned);
+      ``num_pairs`` counts the pairs and ``num_missing_twins`` the fakes
+      with a ``pair_path`` that found no twin (skipped).
     * ``pixel_auc``: pooled over the pixels of all evaluated fakes (binned,
       see below).
     * IMDL-BenCo convention, per image and then averaged over the evaluated
