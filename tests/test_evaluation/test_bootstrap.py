@@ -40,8 +40,7 @@ def test_auc_interval_covers_the_estimate_and_narrows_with_n():
 
 
 def test_histogram_bootstrap_interval_known_cases():
-    from mmfocus.evaluation.metrics.map_metric_utils import \
-        histogram_bootstrap_interval
+    from mmfocus.evaluation.functional import histogram_bootstrap_interval
     hist = np.zeros(11, np.int64)
     assert all(np.isnan(histogram_bootstrap_interval(hist)))
     hist[7] = 50  # fifty values of 0.7: no spread

@@ -30,7 +30,7 @@ The implementations live in one submodule per kind of metric:
 :mod:`.pixel` (map quality against masks), :mod:`.priors`, :mod:`.resize`
 and :mod:`.faithfulness`; every name is importable from here.
 """
-from .bootstrap import bootstrap_interval
+from .bootstrap import bootstrap_interval, histogram_bootstrap_interval
 from .classification import (accuracy, average_precision, binary_auc, eer,
                              roc_curve, video_level)
 from .faithfulness import deletion_insertion, deletion_insertion_random
@@ -44,7 +44,8 @@ from .priors import gaussian_prior
 from .resize import _squeeze_2d, resize_map
 
 __all__ = [
-    'binary_auc', 'bootstrap_interval', 'roc_curve', 'eer',
+    'binary_auc', 'bootstrap_interval', 'histogram_bootstrap_interval',
+    'roc_curve', 'eer',
     'average_precision', 'accuracy', 'video_level', 'paired_map_auc',
     'pixel_auc', 'iou_at', 'f1_at', 'image_pixel_auc', 'best_f1',
     'pointing_game', 'score_histogram', 'histogram_auc',

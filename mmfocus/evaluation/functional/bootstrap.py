@@ -7,7 +7,7 @@ import numpy as np
 from .classification import binary_auc
 from .common import _as_numpy
 
-__all__ = ['bootstrap_interval']
+__all__ = ['bootstrap_interval', 'histogram_bootstrap_interval']
 
 
 def bootstrap_interval(values, stat: Callable = None, labels=None,
@@ -52,7 +52,41 @@ def bootstrap_interval(values, stat: Callable = None, labels=None,
             out.append(stat(values[idx], lab))
         else:
             out.append(stat(values[idx]))
-    out = np.asarray(out, np.float64)
+    return _percentile_interval(out, level)
+
+
+def histogram_bootstrap_interval(hist, n: int = 1000, level: float = 0.95,
+                                 seed: int = 0) -> Tuple[float, float]:
+    """Percentile bootstrap interval of the mean of binned values.
+
+    ``hist[i]`` counts the values ``i / (len(hist) - 1)``; each resample
+    draws as many values as were counted (multinomial on the counts), so
+    memory does not grow with the number of values and the result does
+    not depend on their order.
+
+    Args:
+        hist (array-like): Counts per bin.
+        n (int): Resamples. Defaults to 1000.
+        level (float): Coverage. Defaults to 0.95.
+        seed (int): Defaults to 0.
+
+    Returns:
+        tuple[float, float]: ``(low, high)``; ``(nan, nan)`` without values.
+    """
+    hist = np.asarray(hist, np.int64)
+    total = int(hist.sum())
+    if total == 0:
+        return float('nan'), float('nan')
+    centres = np.arange(len(hist), dtype=np.float64) / (len(hist) - 1)
+    draws = np.random.default_rng(seed).multinomial(total, hist / total,
+                                                    size=int(n))
+    return _percentile_interval(draws @ centres / total, level)
+
+
+def _percentile_interval(stats, level: float) -> Tuple[float, float]:
+    """``(low, high)`` percentiles of the finite ``stats`` at coverage
+    ``level``; ``(nan, nan)`` when there are none."""
+    out = np.asarray(stats, np.float64)
     out = out[np.isfinite(out)]
     if out.size == 0:
         return float('nan'), float('nan')

@@ -15,8 +15,7 @@ from .forgery_metric import binary_label_of
 from .map_metric_priors import (_PRIORS, _normalise, mean_mask_prior,
                                 region_pooled, region_priors)
 from .map_metric_utils import (PAIR_AUC_BINS, _add_scores, _map_of, _mean,
-                               _Scorer, histogram_bootstrap_interval,
-                               merge_groups)
+                               _Scorer, merge_groups)
 
 _STATE = 'MapQualityMetric.state'
 
@@ -439,7 +438,7 @@ class MapQualityMetric(BaseMetric):
         out: Dict[str, float] = dict(paired_auc=_mean(s, 'paired_auc'))
         # 95 % percentile bootstrap of the mean over the pairs
         out['paired_auc_ci_low'], out['paired_auc_ci_high'] = \
-            histogram_bootstrap_interval(g['pair_hist'], seed=self.seed)
+            Fn.histogram_bootstrap_interval(g['pair_hist'], seed=self.seed)
         out['paired_auc_pooled'] = Fn.histogram_auc(*g['pair'])
         # floats: mmengine's LoggerHook writes ints as null in its JSON
         out['num_pairs'] = float(g['n_pairs'])

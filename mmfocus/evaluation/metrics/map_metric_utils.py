@@ -3,7 +3,7 @@
 :class:`~mmfocus.evaluation.metrics.map_metric.MapQualityMetric`: the map
 of a sample, the scorer of one map against many masks, the running
 ``[sum, count]`` pairs and the merge of per-group states."""
-from typing import Dict, Iterable, Optional, Sequence, Tuple
+from typing import Dict, Iterable, Optional, Sequence
 
 import numpy as np
 
@@ -82,30 +82,6 @@ def _mean(sums: dict, key: str) -> float:
 
 #: Per-pair paired map-AUCs are kept as counts in bins of 1 / PAIR_AUC_BINS.
 PAIR_AUC_BINS = 1000
-
-
-def histogram_bootstrap_interval(hist: np.ndarray, n: int = 1000,
-                                 level: float = 0.95,
-                                 seed: int = 0) -> Tuple[float, float]:
-    """Percentile bootstrap interval of the mean of binned values.
-
-    ``hist[i]`` counts the values ``i / (len(hist) - 1)``; each resample
-    draws as many values as were counted (multinomial on the counts).
-
-    Returns:
-        tuple: ``(low, high)``, ``(nan, nan)`` without values.
-    """
-    hist = np.asarray(hist, np.int64)
-    total = int(hist.sum())
-    if total == 0:
-        return float('nan'), float('nan')
-    centres = np.arange(len(hist), dtype=np.float64) / (len(hist) - 1)
-    rng = np.random.default_rng(seed)
-    draws = rng.multinomial(total, hist / total, size=int(n))
-    means = draws @ centres / total
-    a = (1 - level) / 2 * 100
-    return (float(np.percentile(means, a)),
-            float(np.percentile(means, 100 - a)))
 
 
 def merge_groups(groups: Iterable[dict]) -> dict:

@@ -367,13 +367,10 @@ class FoCusViT(BaseModule):
         """
         a = blk.attn
         h = blk.norm1(x)
-        B, L, C = h.shape
+        B, L, _ = h.shape
         gate = getattr(a, 'gate', None)
         gate = gate(h).sigmoid() if gate is not None else None
-        head_dim = getattr(a, 'head_dim', C // a.num_heads)
-        qkv = a.qkv(h).reshape(B, L, 3, a.num_heads, head_dim)
-        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
-        q, k = a.q_norm(q), a.k_norm(k)
+        q, k, v = FoCusViT._qkv(a, h)
         logits = (q * a.scale) @ k.transpose(-2, -1)  # B, heads, L, L
         o = a.attn_drop(logits.softmax(dim=-1)) @ v
         o = o.transpose(1, 2).reshape(B, L, -1)
@@ -387,14 +384,22 @@ class FoCusViT(BaseModule):
         x = x + blk.drop_path2(blk.ls2(blk.mlp(blk.norm2(x))))
         return x, logits.mean(dim=1)
 
+    @staticmethod
+    def _qkv(a, h: torch.Tensor
+             ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Queries (q-normed), keys (k-normed) and values, each
+        (B, heads, L, head_dim), of timm attention ``a`` on the normed
+        block input ``h`` (B, L, D)."""
+        B, L, C = h.shape
+        head_dim = getattr(a, 'head_dim', C // a.num_heads)
+        qkv = a.qkv(h).reshape(B, L, 3, a.num_heads, head_dim)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+        return a.q_norm(q), a.k_norm(k), v
+
     def _cls_attention(self, blk: Block, x: torch.Tensor) -> torch.Tensor:
         """Class-token attention probabilities of ``blk`` on input ``x``."""
         a = blk.attn
-        B, N, C = x.shape
-        qkv = a.qkv(blk.norm1(x)).reshape(B, N, 3, a.num_heads,
-                                           C // a.num_heads)
-        q, k, _ = qkv.permute(2, 0, 3, 1, 4).unbind(0)
-        q, k = a.q_norm(q), a.k_norm(k)
+        q, k, _ = self._qkv(a, blk.norm1(x))
         attn = (q[:, :, :1] * a.scale) @ k.transpose(-2, -1)  # B,h,1,N
         attn = attn.softmax(dim=-1)[:, :, 0, 1:1 + self.num_patches]
         return attn.mean(dim=1)
