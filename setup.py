@@ -44,13 +44,14 @@ setup(
     include_package_data=True,
     package_data={
         'mmfocus': ['datasets/splits/*/*.json', 'datasets/splits/*/*.md',
-                    'visualization/report/*.html']
+                    'visualization/report/*.html', 'app/static/*']
     },
     install_requires=read_requirements('runtime.txt'),
     extras_require={
         'openmmlab': read_requirements('openmmlab.txt') +
         read_requirements('openmmlab-deps.txt'),
         'faces': read_requirements('faces.txt'),
+        'app': read_requirements('app.txt'),
         'tests': read_requirements('tests.txt'),
     },
     zip_safe=False,

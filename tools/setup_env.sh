@@ -18,7 +18,7 @@ echo "[setup_env] creating $VENV (torch is a large wheel: a few minutes the firs
 PIP=("$VENV/bin/python" -m pip install -q --disable-pip-version-check -c requirements/constraints.txt)
 "${PIP[@]}" torch torchvision
 "${PIP[@]}" -r requirements/runtime.txt -r requirements/openmmlab-deps.txt \
-  -r requirements/faces.txt -r requirements/tests.txt \
+  -r requirements/faces.txt -r requirements/app.txt -r requirements/tests.txt \
   -r requirements/docs.txt
 # mmengine/mmcv-lite declare the GUI opencv-python; mmpretrain/mmseg would pull
 # the compiled mmcv (no wheel): their real dependencies are installed above.

@@ -44,7 +44,8 @@ def measure_complexity(models: Dict[str, nn.Module],
                        repeats: int = 5,
                        iters: int = 1,
                        baseline: Optional[str] = None,
-                       throughput: bool = True) -> dict:
+                       throughput: bool = True,
+                       progress: bool = False) -> dict:
     """Parameters, FLOPs and inference throughput of each model.
 
     Args:
@@ -62,6 +63,8 @@ def measure_complexity(models: Dict[str, nn.Module],
             compared with. Defaults to the first model.
         throughput (bool): Time the models (False: counts only).
             Defaults to True.
+        progress (bool): Progress bars (FLOPs per model, then the timed
+            rounds) on stderr. Defaults to False.
 
     Returns:
         dict: ``models``: ``{name: {'params', 'flops', 'flops_per_image',
@@ -91,7 +94,9 @@ def measure_complexity(models: Dict[str, nn.Module],
         raise ValueError(f'models are on different devices: {devices}')
     device = _device_of(models[names[0]])
     rows: Dict[str, dict] = {}
-    for name in names:
+    from tqdm import tqdm
+    for name in tqdm(names, desc='complexity FLOPs', unit='model',
+                     disable=not progress, leave=False):
         model = models[name].eval()
         shape = shapes[name]
         with torch.no_grad():
@@ -109,8 +114,9 @@ def measure_complexity(models: Dict[str, nn.Module],
             batch = make_batch(batch_size, shapes[name], seed=0)
             steps[name] = make_infer_step(models[name], batch, amp_dtype,
                                           'tensor')
-        times = interleaved_timings(steps, warmup, repeats, iters,
-                                    _sync_fn(device))
+        times = interleaved_timings(
+            steps, warmup, repeats, iters, _sync_fn(device),
+            progress='complexity throughput' if progress else None)
         for name in names:
             rows[name]['infer'] = summarize_times(times[name], batch_size)
             # throughput ratio = baseline seconds / model seconds

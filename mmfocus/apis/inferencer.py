@@ -96,6 +96,7 @@ class _Call:
     pending: List[_Unit] = field(default_factory=list)
     pending_faces: int = 0
     current: Optional[int] = None
+    progress: Optional[Callable[[int, Optional[int]], None]] = None
 
 
 @dataclass
@@ -400,6 +401,8 @@ class FocusInferencer:
                     self._video_frame(call, src, res, video, frame, idx,
                                       fps / stride)
                     pbar.update(1)
+                    if call.progress is not None:
+                        call.progress(video.processed, est)
             finally:
                 self._flush(call)
                 pbar.close()
@@ -489,7 +492,8 @@ class FocusInferencer:
                  max_frames: Optional[int] = None,
                  overwrite: bool = False,
                  return_vis: bool = False,
-                 return_maps: bool = True) -> List[dict]:
+                 return_maps: bool = True,
+                 progress: Optional[Callable] = None) -> List[dict]:
         """Run on images, folders (their files, not recursive) and videos.
 
         Args:
@@ -507,6 +511,8 @@ class FocusInferencer:
             return_maps (bool): Keep the crop-size maps (``map``,
                 ``map_fake``) in the results; turn off to save memory on
                 long videos. Defaults to True.
+            progress (callable, optional): ``progress(done, total)`` after
+                each video frame (``total`` None when the file won't say).
 
         Returns:
             list[dict]: One result per input file or array, in order:
@@ -547,7 +553,8 @@ class FocusInferencer:
         call = _Call(out=out,
                      lines=LineWriter(out.results_lines if out else None),
                      return_vis=return_vis, return_maps=return_maps,
-                     video_stride=video_stride, max_frames=max_frames)
+                     video_stride=video_stride, max_frames=max_frames,
+                     progress=progress)
         pbar = tqdm(sources, desc='mmfocus infer', unit='file',
                     disable=not self.show_progress)
         try:

@@ -103,12 +103,13 @@ def run_complexity(spec: Union[str, dict, Config],
                    only: Optional[Sequence[str]] = None,
                    throughput: bool = True,
                    overwrite: bool = False,
-                   command: Optional[str] = None) -> dict:
+                   command: Optional[str] = None,
+                   progress: bool = False) -> dict:
     """Build every model of the spec and measure them in one run.
 
     Writes ``complexity.json`` and ``complexity.md`` (atomically) to
     ``out_dir`` (the spec's ``work_dir`` when None); existing files are
-    refused unless ``overwrite``.
+    refused unless ``overwrite``. ``progress`` shows progress bars.
 
     Returns:
         dict: :func:`~mmfocus.analysis.complexity.measure_complexity`'s
@@ -146,7 +147,7 @@ def run_complexity(spec: Union[str, dict, Config],
     result = measure_complexity(
         models, shapes, batch_size=batch_size or spec.get('batch_size', 8),
         amp_dtype=amp_dtype, warmup=warmup, repeats=repeats,
-        baseline=baseline, throughput=throughput)
+        baseline=baseline, throughput=throughput, progress=progress)
     result['configs'] = {e['name']: e['config'] for e in entries}
     result['published'] = {e['name']: e['published'] for e in entries
                            if e.get('published')}

@@ -2,7 +2,7 @@
 """Drawing the inferencer's outputs on full images: each face's map as a
 heat-map over the face with its box and score, the frame label of a video
 frame, and the thumbnail strip of a video."""
-from typing import List, Optional, Sequence
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -10,11 +10,38 @@ import numpy as np
 from mmfocus.faces.align import project_map
 from .overlay import colorize_map
 
-__all__ = ['FAKE_COLOR', 'REAL_COLOR', 'draw_faces', 'draw_frame',
-           'FrameStrip']
+__all__ = ['FAKE_COLOR', 'REAL_COLOR', 'map_windows', 'draw_faces',
+           'draw_frame', 'FrameStrip']
 
 FAKE_COLOR = (0, 0, 255)  # BGR red
 REAL_COLOR = (0, 200, 0)  # BGR green
+
+
+def map_windows(faces: Sequence[dict], img_shape: Tuple[int, int],
+                map_key: str = 'map'
+                ) -> Iterator[Tuple[Tuple[slice, slice], np.ndarray,
+                                    np.ndarray]]:
+    """Each face's map projected onto the image, window by window.
+
+    Args:
+        faces (Sequence[dict]): Face results with ``affine`` (image -> crop)
+            and ``map_key``; faces without that map are skipped.
+        img_shape (tuple): ``(H, W)`` of the image the maps go onto.
+        map_key (str): ``'map'`` or ``'map_fake'``. Defaults to ``'map'``.
+
+    Yields:
+        tuple: ``(rows, cols)`` slices of the window, its colourised map
+        (``float32`` BGR, :func:`~mmfocus.visualization.overlay.colorize_map`)
+        and the crop's coverage in it (1 inside, 0 outside); windows that
+        lie outside the image are skipped.
+    """
+    for f in faces:
+        if f.get(map_key) is None:
+            continue
+        win, proj, cover = project_map(f[map_key], np.asarray(f['affine']),
+                                       img_shape[:2])
+        if win is not None:
+            yield win, colorize_map(proj).astype(np.float32), cover
 
 
 def draw_faces(img: np.ndarray, faces: Sequence[dict],
@@ -34,14 +61,7 @@ def draw_faces(img: np.ndarray, faces: Sequence[dict],
         np.ndarray: A new BGR uint8 image; ``img`` is not modified.
     """
     vis = img.copy()
-    for f in faces:
-        if f.get(map_key) is None:
-            continue
-        win, proj, cover = project_map(f[map_key], np.asarray(f['affine']),
-                                       img.shape[:2])
-        if win is None:
-            continue
-        color = colorize_map(proj).astype(np.float32)
+    for win, color, cover in map_windows(faces, img.shape[:2], map_key):
         a = (alpha * cover)[..., None]
         roi = vis[win].astype(np.float32)
         vis[win] = np.clip(roi * (1 - a) + color * a + .5, 0,

@@ -74,6 +74,17 @@ def test_interleaved_timings_alternate_after_warmup():
         B.interleaved_timings(fns, repeats=0)
 
 
+def test_interleaved_timings_progress_bar(capsys):
+    """A bar with its rate and ETA on stderr, one tick per callable per
+    round; none without ``progress`` (the tools' --no-progress)."""
+    fns = {'a': lambda: None, 'b': lambda: None}
+    B.interleaved_timings(fns, warmup=1, repeats=2, progress='bench x')
+    err = capsys.readouterr().err
+    assert 'bench x' in err and '/6 [' in err and 'step/s' in err
+    B.interleaved_timings(fns, warmup=1, repeats=2)
+    assert capsys.readouterr().err == ''
+
+
 def test_summarize_times_matches_statistics_module():
     t = [0.31, 0.12, 0.55, 0.2, 0.4, 0.27]
     s = B.summarize_times(t, images=8)

@@ -168,6 +168,15 @@ LEDGER: Dict[str, Tool] = {
         not_run={'--no-hash': 'keeps the file name without the hash '
                  'suffix; the test checks the hashed name'},
         outputs=(1,)),
+    'tools/app.py': Tool(
+        tests=('tests/test_app/test_app_server.py::'
+               'test_documented_commands_serve',),
+        doc_runners=('docs/en/user_guides/app.md',)),
+    'python -m mmfocus.app': Tool(
+        tests=('tests/test_app/test_app_server.py::'
+               'test_documented_commands_serve',),
+        parser='tools/app.py',
+        doc_runners=('docs/en/user_guides/app.md',)),
     'tools/infer.py': Tool(
         tests=('tests/test_apis/test_infer_tool.py::'
                'test_doc_commands_run_on_tiny_config',),
@@ -237,11 +246,13 @@ LEDGER: Dict[str, Tool] = {
     'tools/report.py': Tool(
         tests=('tests/test_tools/test_report.py::test_doc_commands_run',
                'tests/test_tools/test_report.py::'
-               'test_report_options_and_refusals'),
+               'test_report_options_and_refusals',
+               'tests/test_tools/test_report_experiments.py::'
+               'test_doc_commands_run'),
         doc_runners=('docs/en/useful_tools/report.md',)),
     '.dev_scripts/setup_browser.sh': Tool(
-        reason='installs Debian\'s chromium with apt-get (root, network); '
-        'tests/test_tools/test_report.py uses the browser when present',
+        reason='installs Debian\'s chromium and chromium-driver with apt-get '
+        '(root, network); the report and app tests use them when present',
         parser=''),
     'tools/visualization/map_sheet.py': Tool(
         tests=('tests/test_visualization/test_sheet.py::'

@@ -18,6 +18,7 @@ LAYERS = (
     ('engine', ),
     ('apis', ),
     ('experiments', ),
+    ('app', ),
 )
 LEVEL = {name: i for i, names in enumerate(LAYERS) for name in names}
 # imports every subpackage to register it, as mmpretrain's does

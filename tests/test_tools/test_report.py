@@ -1,48 +1,27 @@
-"""tools/report.py on the work dir of a tiny tools/test.py run, and the page
-loaded in a real headless Chromium (Debian's ``chromium``; install it with
-``bash .dev_scripts/setup_browser.sh``): no console error, the right number of
-gallery items after the page's JS ran, sorting / filtering, a screenshot."""
+"""tools/report.py on the work dir of a tiny tools/test.py run (the commands
+of docs/en/useful_tools/report.md, section "A test run, then its report"),
+and the page loaded in a real headless Chromium (Debian's ``chromium``;
+install it with ``bash .dev_scripts/setup_browser.sh``): no console error,
+the right number of gallery items after the page's JS ran, sorting /
+filtering, a screenshot."""
+import functools
 import glob
 import json
-import os
 import os.path as osp
 import re
-import shlex
 import shutil
-import subprocess
 
 import cv2
 import numpy as np
 import pytest
+from report_helpers import ROOT, chromium, doc_commands, file_url
+from report_helpers import in_tmp as _in_tmp
+from report_helpers import needs_chromium, report_cli
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG = osp.join(ROOT, 'tests', 'data', 'focus_tiny.py')
-DOC = osp.join(ROOT, 'docs', 'en', 'useful_tools', 'report.md')
-CHROMIUM = os.environ.get('MMFOCUS_CHROMIUM') or shutil.which('chromium') \
-    or shutil.which('chromium-browser')
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason='chromium not installed (Debian: run '
-    '`bash .dev_scripts/setup_browser.sh` as root, or set MMFOCUS_CHROMIUM)')
-
-
-def doc_commands(tool):
-    """``(args, comment)`` of every ``python <tool>`` command of the doc
-    page, in order."""
-    text = open(DOC, encoding='utf-8').read()
-    cmds = []
-    for block in re.findall(r'```bash\n(.*?)```', text, flags=re.S):
-        for line in block.replace('\\\n', ' ').splitlines():
-            cmd, _, comment = line.strip().partition('#')
-            words = shlex.split(cmd)
-            if words[:2] == ['python', tool]:
-                cmds.append((words[2:], comment.strip()))
-    return cmds
-
-
-def _in_tmp(args, tmp):
-    """The doc's ``work_dirs/...`` paths moved under ``tmp``."""
-    return [osp.join(tmp, a[len('work_dirs/'):])
-            if a.startswith('work_dirs/') else a for a in args]
+# the test-run commands of the doc page (its experiment commands are run by
+# test_report_experiments.py)
+TEST_SECTION = 'A test run, then its report'
 
 
 @pytest.fixture(scope='module')
@@ -55,7 +34,7 @@ def test_run(tiny_demo_data, tmp_root, random_checkpoint, run_tool):
     """The doc's tools/test.py command, run on the tiny FoCus (random
     weights) and the tiny demo data: metrics log, maps, predictions."""
     ckpt = random_checkpoint(CFG, osp.join(tmp_root, 'tiny.pth'))
-    [(args, _)] = doc_commands('tools/test.py')
+    [(args, _)] = doc_commands('tools/test.py', TEST_SECTION)
     assert args[:2] == ['configs/focus/vit-demo_demo-sbi.py',
                         'checkpoints/focus_vit-demo_demo-sbi.pth']
     args = [CFG, ckpt] + _in_tmp(args[2:], tmp_root)
@@ -73,7 +52,8 @@ def doc_reports(test_run, tmp_root, run_tool, cli):
     runs it (a subprocess), the others through the tool's ``cli_main`` in
     this process (the same code minus the imports)."""
     results = []
-    for i, (args, comment) in enumerate(doc_commands('tools/report.py')):
+    for i, (args, comment) in enumerate(doc_commands('tools/report.py',
+                                                       TEST_SECTION)):
         args = _in_tmp(args, tmp_root)
         if i == 0:
             proc = run_tool(['tools/report.py'] + args)
@@ -148,24 +128,7 @@ def test_report_is_self_contained_and_complete(test_run, report):
 def cli(load_tool):
     """``cli(argv)``: tools/report.py's command line in this process
     (one-line errors included): ``(exit code, stdout, stderr)``."""
-    import contextlib
-    import io
-
-    from mmfocus.utils.cli import cli_main
-
-    def _cli(argv):
-        tool = load_tool('tools/report.py')
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), \
-                contextlib.redirect_stderr(err):
-            try:
-                cli_main(tool.main)(argv)
-                code = 0
-            except SystemExit as e:
-                code = e.code
-        return code, out.getvalue(), err.getvalue()
-
-    return _cli
+    return functools.partial(report_cli, load_tool)
 
 
 def test_report_options_and_refusals(test_run, report, tmp_path, cli):
@@ -220,28 +183,7 @@ def test_report_options_and_refusals(test_run, report, tmp_path, cli):
 
 # ---------------------------------------------------------------- browser
 
-def chromium(args, url, tmp_path):
-    """Run headless Chromium on ``url``; return ``(stdout, console lines)``.
-
-    Every page console message (``console.*``, uncaught exceptions, CSP
-    violations) is logged by ``--enable-logging=stderr`` as a ``CONSOLE``
-    line; the report itself never logs, so any such line is an error.
-    """
-    profile = tmp_path / f'profile{len(list(tmp_path.iterdir()))}'
-    cmd = [CHROMIUM, '--headless', '--no-sandbox', '--disable-gpu',
-           '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update',
-           '--disable-sync', f'--user-data-dir={profile}',
-           '--enable-logging=stderr', '--v=0'] + args + [url]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    console = [ln for ln in proc.stderr.splitlines()
-               if ':CONSOLE' in ln or 'Uncaught' in ln]
-    return proc.stdout, console
-
-
-def _url(path, fragment=''):
-    return 'file://' + osp.abspath(path) + fragment
+_url = file_url
 
 
 @needs_chromium

@@ -91,6 +91,8 @@ def parse_args(argv=None):
     p.add_argument('--phases', nargs='+', choices=['train', 'infer'],
                    default=['train', 'infer'],
                    help='what to time. Defaults to both')
+    p.add_argument('--no-progress', action='store_true',
+                   help='no progress bars')
     p.add_argument('--no-memory', action='store_true',
                    help='skip the peak-memory pass')
     p.add_argument('--out', default=None,
@@ -268,7 +270,8 @@ def main(argv=None):
         models, wrappers, batch, batch_size, amp_dtype=amp_dtype,
         warmup=warmup, repeats=args.repeats, iters=args.iters,
         infer_mode=args.infer_mode, memory=False,
-        train='train' in args.phases, infer='infer' in args.phases)
+        train='train' in args.phases, infer='infer' in args.phases,
+        progress=not args.no_progress)
     pre = None
     if isinstance(getattr(model, 'data_preprocessor', None),
                   torch.nn.Module):

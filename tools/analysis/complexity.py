@@ -46,6 +46,8 @@ def parse_args(argv=None):
                    help='measure only these models of the spec')
     p.add_argument('--no-throughput', action='store_true',
                    help='count parameters and FLOPs only')
+    p.add_argument('--no-progress', action='store_true',
+                   help='no progress bars')
     p.add_argument('--force', action='store_true',
                    help='replace existing complexity.{json,md}')
     return p.parse_args(argv)
@@ -65,7 +67,7 @@ def main(argv=None):
         amp_dtype=None if amp is None else getattr(torch, amp),
         warmup=args.warmup, repeats=args.repeats, only=args.only,
         throughput=not args.no_throughput, overwrite=args.force,
-        command=command)
+        command=command, progress=not args.no_progress)
     with open(res['outputs']['md'], encoding='utf-8') as f:
         print(f.read())
     print(f"Wrote {res['outputs']['md']} and {res['outputs']['json']}")

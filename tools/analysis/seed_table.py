@@ -54,6 +54,8 @@ def parse_args(argv=None):
     p.add_argument('--bootstrap', type=int, default=1000,
                    help='bootstrap resamples (default 1000)')
     p.add_argument('--title', default=None)
+    p.add_argument('--no-progress', action='store_true',
+                   help='no progress bar')
     return p.parse_args(argv)
 
 
@@ -79,7 +81,8 @@ def _test(config, ckpt, work_dir, cfg_options):
            '--work-dir', work_dir, '--out', pred]
     if cfg_options:
         cmd += ['--cfg-options', *cfg_options]
-    print('[seed_table] ' + ' '.join(cmd), flush=True)
+    from tqdm import tqdm
+    tqdm.write('[seed_table] ' + ' '.join(cmd))
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     return pred
 
@@ -172,7 +175,11 @@ def main(argv=None):
     ckpts = _named(args.checkpoints)
     os.makedirs(args.work_dir, exist_ok=True)
     rows = {}
-    for name, ckpt in ckpts.items():
+    from tqdm import tqdm
+    bar = tqdm(ckpts.items(), total=len(ckpts), desc='seed_table',
+               unit='checkpoint', disable=args.no_progress)
+    for name, ckpt in bar:
+        bar.set_postfix_str(name)
         wd = osp.join(args.work_dir, name)
         pred = _test(args.config, ckpt, wd, args.cfg_options)
         rows[name] = dict(row_of(load_metrics(find_test_metrics(wd)),

@@ -26,7 +26,8 @@ def benchmark_models(models: Dict[str, nn.Module],
                      infer_mode: str = 'tensor',
                      train: bool = True,
                      infer: bool = True,
-                     memory: bool = True) -> dict:
+                     memory: bool = True,
+                     progress: bool = False) -> dict:
     """Train-step and inference timings of models, interleaved, and memory.
 
     Args:
@@ -39,6 +40,7 @@ def benchmark_models(models: Dict[str, nn.Module],
         warmup, repeats, iters (int): See :func:`interleaved_timings`.
         infer_mode (str): See :func:`make_infer_step`.
         train, infer, memory (bool): Parts to run. Default to True.
+        progress (bool): A progress bar per phase. Defaults to False.
 
     Returns:
         dict: ``train`` and ``infer``, each ``{name: summary}`` (see
@@ -63,7 +65,9 @@ def benchmark_models(models: Dict[str, nn.Module],
     for phase, steps, training in phases:
         for m in models.values():
             m.train(training)
-        times = interleaved_timings(steps, warmup, repeats, iters, sync)
+        times = interleaved_timings(steps, warmup, repeats, iters, sync,
+                                    progress=f'benchmark {phase}'
+                                    if progress else None)
         res = {n: summarize_times(times[n], batch_size) for n in names}
         if 'reference' in times:
             res['ratio'] = paired_ratio(times['model'], times['reference'])

@@ -22,7 +22,8 @@ def interleaved_timings(fns: Dict[str, Callable[[], Any]],
                         warmup: int = 1,
                         repeats: int = 5,
                         iters: int = 1,
-                        sync: Optional[Callable[[], None]] = None
+                        sync: Optional[Callable[[], None]] = None,
+                        progress: Optional[str] = None
                         ) -> Dict[str, List[float]]:
     """Time several callables in turn: A, B, A, B, ... after a warm-up.
 
@@ -38,6 +39,9 @@ def interleaved_timings(fns: Dict[str, Callable[[], Any]],
         repeats (int): Timed rounds. Defaults to 5.
         iters (int): Calls per timed sample. Defaults to 1.
         sync (callable, optional): Device barrier. Defaults to a no-op.
+        progress (str, optional): Show a tqdm bar (on stderr, with its
+            rate and ETA) labelled so, one tick per callable per round; it
+            is updated after the clock stops. Defaults to None (no bar).
 
     Returns:
         dict[str, list[float]]: Seconds per call, one value per repeat.
@@ -46,10 +50,14 @@ def interleaved_timings(fns: Dict[str, Callable[[], Any]],
         raise ValueError(f'need repeats >= 1, iters >= 1, warmup >= 0; got '
                          f'{repeats}, {iters}, {warmup}')
     sync = sync or (lambda: None)
+    from tqdm import tqdm
+    bar = tqdm(total=(warmup + repeats) * len(fns), desc=progress,
+               unit='step', disable=progress is None, leave=False)
     for _ in range(warmup):
         for fn in fns.values():
             for _ in range(iters):
                 fn()
+            bar.update(1)
     sync()
     gc.collect()
     times: Dict[str, List[float]] = {name: [] for name in fns}
@@ -64,7 +72,9 @@ def interleaved_timings(fns: Dict[str, Callable[[], Any]],
                     fn()
                 sync()
                 times[name].append((time.perf_counter() - t0) / iters)
+                bar.update(1)
     finally:
+        bar.close()
         if was_enabled:
             gc.enable()
     return times

@@ -9,9 +9,17 @@ self-contained HTML report built from a work dir.
   test metrics of mmengine's JSON log, the map files of each sample).
 * :mod:`.page`: the HTML builder, filling ``template.html`` (package data:
   layout, CSS, JS) for ``tools/report.py``.
+* the experiment reports, of the work dirs of
+  ``tools/experiments/map_protocol.py`` and ``tools/analysis/robustness.py``
+  (read from the files they write): :mod:`.kinds` (which kind a work dir
+  is), :mod:`.protocol_page`, :mod:`.robustness_page`, :mod:`.sheets` (the
+  protocol's comparison sheets) and :mod:`.html_parts` (tables, filters,
+  inline figures; ``experiment.html``); import them from their modules
+  (``mmfocus.visualization.report.protocol_page.build_protocol_html``...).
 
-Every name is re-exported here, so ``from mmfocus.visualization.report
-import ...`` works as it did when this was one module.
+Every name of the test report is re-exported here, so ``from
+mmfocus.visualization.report import ...`` works as it did when this was one
+module.
 """
 # the private helpers too (``_new_figure``, ``_fmt``...): the old module had
 # them and callers may use them
