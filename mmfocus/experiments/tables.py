@@ -3,24 +3,8 @@
 import math
 from typing import Any, Dict, List, Optional, Sequence
 
-# map-quality columns: (metric key of MapQualityMetric, header, digits)
-MAP_QUALITY_COLUMNS = (
-    ('paired_auc', 'paired map-AUC', 3),
-    ('paired_auc_ci', '95 % interval (pairs)', 3),
-    ('pixel_auc_per_image', 'pixel AUC / image', 3),
-    ('f1@{thr}', 'F1@{thr}', 3),
-    ('iou@{thr}', 'IoU@{thr}', 3),
-    ('pixel_auc', 'pixel AUC pooled', 3),
-    ('pointing_game', 'pointing game', 3),
-    ('num_fakes', 'fakes', 0),
-    ('num_pairs', 'pairs', 0),
-)
-# per region type (method) table: cells '<paired AUC> / <pixel AUC/image>'
-REGION_CELL = ('paired_auc', 'pixel_auc_per_image')
-PRIOR_ROWS = (('prior_mean_mask', 'position prior: mean test mask'),
-              ('prior_gaussian', 'position prior: centred Gaussian'),
-              ('prior_region', 'position prior: mean train mask of the '
-               'region type'))
+from mmfocus.evaluation.metrics.map_metric_columns import (  # noqa: F401
+    MAP_QUALITY_COLUMNS, PRIOR_ROWS, REGION_CELL)
 
 
 def _cell(metrics: Dict, key: str, digits: int) -> str:

@@ -14,27 +14,12 @@ import glob
 import os.path as osp
 from typing import Dict, List, Optional, Tuple
 
+from mmfocus.evaluation.metrics.map_metric_columns import (
+    MAP_QUALITY_COLUMNS, PRIOR_ROWS, REGION_CELL)
 from . import html_parts as H
 from .kinds import load_protocol
 from .sheets import compose_protocol_sheets, find_sheets
 
-# (metric key, header, digits) of the map-quality table, as in map_quality.md
-MAP_QUALITY_COLUMNS = (
-    ('paired_auc', 'paired map-AUC', 3),
-    ('paired_auc_ci', '95 % interval (pairs)', 3),
-    ('pixel_auc_per_image', 'pixel AUC / image', 3),
-    ('f1@{thr}', 'F1@{thr}', 3),
-    ('iou@{thr}', 'IoU@{thr}', 3),
-    ('pixel_auc', 'pixel AUC pooled', 3),
-    ('pointing_game', 'pointing game', 3),
-    ('num_fakes', 'fakes', 0),
-    ('num_pairs', 'pairs', 0),
-)
-REGION_CELL = ('paired_auc', 'pixel_auc_per_image')
-PRIOR_ROWS = (('prior_mean_mask', 'position prior: mean test mask'),
-              ('prior_gaussian', 'position prior: centred Gaussian'),
-              ('prior_region', 'position prior: mean train mask of the '
-               'region type'))
 PRIOR = {'cls': 'prior', 'data-f-source': '*'}
 
 
