@@ -7,9 +7,46 @@ below are what pip may resolve. mmengine / mmcv-lite / mmpretrain / mmseg are
 installed --no-deps by tools/setup_env.sh (see requirements/openmmlab.txt for
 why).
 """
+import os
 import os.path as osp
+import shutil
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+# what a wheel carries in mmfocus/.mim (mmpretrain's layout; mim looks there
+# for configs, tools and model-index.yml)
+MIM_FILES = ('configs', 'tools', 'model-index.yml')
+
+
+class BuildPyWithMim(build_py):
+    """build_py that also copies :data:`MIM_FILES` into
+    ``<build_lib>/mmfocus/.mim``, so ``pip wheel .`` gives a wheel that
+    carries the configs and tools, without writing into the source tree.
+    Editable installs skip it: there ``mmfocus.find_config`` and the tools
+    read the checkout's own ``configs/`` and ``tools/``."""
+
+    def run(self):
+        super().run()
+        if getattr(self, 'editable_mode', False):
+            return
+        here = osp.dirname(osp.abspath(__file__))
+        dst_root = osp.join(self.build_lib, 'mmfocus', '.mim')
+        if osp.isdir(dst_root):
+            shutil.rmtree(dst_root)
+        os.makedirs(dst_root)
+        ignore = shutil.ignore_patterns('__pycache__', '*.pyc')
+        for name in MIM_FILES:
+            src = osp.join(here, name)
+            if not osp.exists(src):
+                raise FileNotFoundError(
+                    f'{src} is missing: a wheel must carry it (an sdist '
+                    'lists it in MANIFEST.in)')
+            dst = osp.join(dst_root, name)
+            if osp.isdir(src):
+                shutil.copytree(src, dst, ignore=ignore)
+            else:
+                shutil.copy2(src, dst)
 
 
 def read_requirements(name):
@@ -54,5 +91,6 @@ setup(
         'app': read_requirements('app.txt'),
         'tests': read_requirements('tests.txt'),
     },
+    cmdclass={'build_py': BuildPyWithMim},
     zip_safe=False,
 )

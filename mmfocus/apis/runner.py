@@ -8,6 +8,7 @@ from mmfocus.compat import setup_cpu_distributed
 from mmfocus.engine.runner import MMFocusRunner
 from mmfocus.utils import register_all_modules
 from mmfocus.utils.checkpoint import check_state_dict, load_state_dict_file
+from mmfocus.utils.config_index import find_config
 from mmfocus.utils.config import (check_config_types, merge_cfg_options,
                                   parse_cfg_options, read_config_file)
 from mmfocus.utils.resume import find_resume_checkpoint
@@ -19,7 +20,9 @@ def load_config(path: str, cfg_options: Optional[Sequence[str]] = None,
     """Read a config, apply ``--cfg-options`` strictly, set the work dir.
 
     Raises:
-        FileNotFoundError: the config does not exist.
+        FileNotFoundError: the config does not exist (neither as a file nor
+            as a shipped name, see :func:`mmfocus.utils.config_index.
+            find_config`).
         ConfigFileError: a syntax error in the config or a ``_base_`` file
             (``'<file>:<line>: SyntaxError: ...'``).
         KeyError: an option names a key the config does not have.
@@ -27,8 +30,7 @@ def load_config(path: str, cfg_options: Optional[Sequence[str]] = None,
             (naming the key, see
             :func:`mmfocus.utils.config.check_config_types`).
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'config not found: {path}')
+    path = find_config(path)  # a file, or a shipped config by name
     register_all_modules(init_default_scope=False)
     cfg = read_config_file(path)
     if cfg_options:

@@ -29,6 +29,9 @@ from .jobs import IMAGE_EXTS, AppLimits, JobQueue, demo_faces, file_kind
 __all__ = ['CSP', 'STATIC_DIR', 'create_app', 'is_loopback']
 
 STATIC_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'static')
+#: how much of a refused (too large) upload is still read and dropped so
+#: that the client gets the 413 message; beyond it the connection is closed
+DISCARD_BYTES = 16 * 2**20
 #: nothing but this server: no CDN, no inline script, no external request
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; "
        "img-src 'self' data:; connect-src 'self'; base-uri 'none'; "
@@ -55,6 +58,7 @@ def create_app(inferencer, info: Dict, limits: Optional[AppLimits] = None,
     """
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
+    from starlette.requests import ClientDisconnect
     from starlette.responses import FileResponse, JSONResponse, Response
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
@@ -112,6 +116,7 @@ def create_app(inferencer, info: Dict, limits: Optional[AppLimits] = None,
         declared = request.headers.get('content-length')
         if declared and declared.isdigit() and \
                 int(declared) > limits.max_upload_bytes:
+            await discard_body(request)
             return error(413, too_big)
         path = queue.new_upload_path(name)
         size = 0
@@ -119,7 +124,11 @@ def create_app(inferencer, info: Dict, limits: Optional[AppLimits] = None,
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limits.max_upload_bytes:
-                    break
+                    # refused: nothing more is written; what follows is
+                    # read (to a bound) and dropped, see discard_body
+                    if size > limits.max_upload_bytes + DISCARD_BYTES:
+                        break
+                    continue
                 f.write(chunk)
         if size > limits.max_upload_bytes or size == 0:
             shutil.rmtree(osp.dirname(path), ignore_errors=True)
@@ -127,6 +136,20 @@ def create_app(inferencer, info: Dict, limits: Optional[AppLimits] = None,
                 400, f'{osp.basename(name)} is empty (zero bytes)')
         job = queue.submit(osp.basename(name), kind, path)
         return JSONResponse({'id': job.id}, status_code=202)
+
+    async def discard_body(request, budget=DISCARD_BYTES):
+        # read (and drop) what the client still sends, up to a bound, so it
+        # reads the 413 instead of a reset connection (a client blocked in
+        # writing the body never sees the answer); past the bound the
+        # connection is closed on it
+        seen = 0
+        try:
+            async for chunk in request.stream():
+                seen += len(chunk)
+                if seen > budget:
+                    break
+        except ClientDisconnect:  # the client went away: nothing to answer
+            pass
 
     async def api_job(request):
         job = queue.get(request.path_params['job_id'])

@@ -35,11 +35,20 @@ from mmfocus.analysis.flops import infer_input_shape
 from mmfocus.apis.inference import config_input_size, init_model
 from mmfocus.apis.runner import load_config
 from mmfocus.utils import register_all_modules
+from mmfocus.utils.config_index import find_config
 from mmfocus.utils.io import atomic_write, atomic_write_json
 
 __all__ = ['load_complexity_spec', 'run_complexity']
 
 _ENTRY_KEYS = {'name', 'config', 'shape', 'cfg_options', 'published'}
+
+
+def _config_exists(name: str) -> bool:
+    try:
+        find_config(name)
+        return True
+    except FileNotFoundError:
+        return False
 
 
 def load_complexity_spec(spec: Union[str, dict, Config]) -> dict:
@@ -51,8 +60,11 @@ def load_complexity_spec(spec: Union[str, dict, Config]) -> dict:
             baseline.
     """
     if isinstance(spec, str):
-        if not osp.isfile(spec):
-            raise FileNotFoundError(f'complexity spec not found: {spec}')
+        try:
+            spec = find_config(spec)  # a file, or a shipped spec by name
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f'complexity spec not found: {spec}') from None
         spec = Config.fromfile(spec)
     spec = dict(spec)
     models = spec.get('models')
@@ -128,7 +140,7 @@ def run_complexity(spec: Union[str, dict, Config],
                               'them')
     entries = _select(spec['models'], only)
     missing = [f'{e["name"]}: {e["config"]}' for e in entries
-               if not osp.isfile(e['config'])]
+               if not _config_exists(e['config'])]
     if missing:
         raise FileNotFoundError(f'config not found: {missing}')
     baseline = spec['baseline']

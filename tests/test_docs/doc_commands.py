@@ -44,6 +44,7 @@ class Tool:
 
 
 TT = 'tests/test_tools/test_train_test_tools.py'
+PKG = 'tests/test_structure/test_packaging.py'
 FLOPS = 'tests/test_analysis/test_flops.py'
 BENCH = 'tests/test_analysis/test_benchmark.py'
 CUDA_ONLY = 'needs CUDA (the tests run on CPU)'
@@ -168,6 +169,20 @@ LEDGER: Dict[str, Tool] = {
         not_run={'--no-hash': 'keeps the file name without the hash '
                  'suffix; the test checks the hashed name'},
         outputs=(1,)),
+    'pip wheel': Tool(
+        tests=(f'{PKG}::test_wheel_carries_configs_tools_and_index',),
+        not_run={'--no-build-isolation': 'what the test passes; the '
+                 'option only keeps pip from fetching setuptools'}),
+    'mim': Tool(
+        tests=(f'{PKG}::test_installed_wheel_finds_its_configs_and_mim_'
+               'runs_a_tool',
+               f'{PKG}::test_mim_test_on_the_shipped_checkpoint'),
+        parser='',
+        not_run={'--work-dir': 'mim train passes it to tools/train.py, '
+                 'tested there; the test runs mim test with it'}),
+    '.dev_scripts/gen_model_index.py': Tool(
+        tests=(f'{PKG}::test_model_index_is_up_to_date',
+               f'{PKG}::test_model_index_check_fails_on_a_stale_file')),
     'tools/app.py': Tool(
         tests=('tests/test_app/test_app_server.py::'
                'test_documented_commands_serve',),

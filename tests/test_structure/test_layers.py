@@ -67,7 +67,7 @@ def _imports(rel):
 
 def test_every_subpackage_has_a_layer():
     subs = {d for d in os.listdir(PKG)
-            if osp.isdir(osp.join(PKG, d)) and not d.startswith('_')}
+            if osp.isdir(osp.join(PKG, d)) and not d.startswith(('_', '.'))}
     subs |= {f[:-3] for f in os.listdir(PKG)
              if f.endswith('.py') and f != '__init__.py'}
     assert subs - set(LEVEL) == set(), 'give the new subpackage a layer'

@@ -11,6 +11,7 @@ from mmengine.config import Config
 
 from mmfocus.maps.sources import map_source_names
 from mmfocus.utils.config import merge_cfg_options, parse_cfg_options
+from mmfocus.utils.config_index import find_config
 
 CROSS_DATASETS = ('CDF', 'WDF', 'DFDC', 'DFDCp')
 # what a detector of other data overrides in its rows (expand_detectors)
@@ -37,8 +38,10 @@ def load_protocol_spec(path: str,
         KeyError, ValueError: a missing or bad key (the message names the
             spec file).
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'protocol spec not found: {path}')
+    try:
+        path = find_config(path)  # a file, or a shipped spec by name
+    except FileNotFoundError:
+        raise FileNotFoundError(f'protocol spec not found: {path}') from None
     spec = Config.fromfile(path)
     if cfg_options:
         merge_cfg_options(spec, parse_cfg_options(cfg_options),
