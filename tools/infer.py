@@ -15,13 +15,11 @@ import argparse
 import datetime
 import os.path as osp
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-
 from mmfocus.utils.cli import cli_main
+from mmfocus.utils.config_index import DEMO_CHECKPOINT, DEMO_CONFIG
 
-DEFAULT_CONFIG = osp.join(ROOT, 'configs', 'focus', 'vit-demo_demo-sbi.py')
-DEFAULT_CHECKPOINT = osp.join(ROOT, 'checkpoints',
-                              'focus_vit-demo_demo-sbi.pth')
+DEFAULT_CONFIG = DEMO_CONFIG
+DEFAULT_CHECKPOINT = DEMO_CHECKPOINT
 
 
 def parse_args(argv=None):

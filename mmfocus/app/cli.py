@@ -11,6 +11,7 @@ import socket
 import sys
 
 from mmengine.config import DictAction
+from mmfocus.utils.config_index import DEMO_CHECKPOINT, DEMO_CONFIG
 
 from .jobs import AppLimits
 from .server import create_app, is_loopback
@@ -19,9 +20,8 @@ __all__ = ['parse_args', 'main', 'DEFAULT_CONFIG', 'DEFAULT_CHECKPOINT',
            'DEFAULT_DEMO_DIR']
 
 _ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DEFAULT_CONFIG = osp.join(_ROOT, 'configs', 'focus', 'vit-demo_demo-sbi.py')
-DEFAULT_CHECKPOINT = osp.join(_ROOT, 'checkpoints',
-                              'focus_vit-demo_demo-sbi.pth')
+DEFAULT_CONFIG = DEMO_CONFIG
+DEFAULT_CHECKPOINT = DEMO_CHECKPOINT
 DEFAULT_DEMO_DIR = osp.join(_ROOT, 'demo', 'faces', 'photos')
 
 

@@ -16,6 +16,20 @@ from typing import List, Optional
 _PKG_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
+def checkout_root() -> Optional[str]:
+    """The source checkout mmfocus runs from (the folder holding
+    ``configs/`` beside the package), or None for an installed wheel."""
+    root = osp.dirname(_PKG_DIR)
+    return root if osp.isdir(osp.join(root, 'configs')) else None
+
+
+def _demo_checkpoint() -> str:
+    rel = osp.join('checkpoints', 'focus_vit-demo_demo-sbi.pth')
+    root = checkout_root()
+    # a wheel carries no checkpoint: then relative to the working folder
+    return osp.join(root, rel) if root else rel
+
+
 def config_roots() -> List[str]:
     """The folders that hold the shipped configs, in the order they are
     searched: the wheel's ``mmfocus/.mim/configs``, then a source
@@ -128,3 +142,13 @@ def get_config(name: str, cfg_options=None, allow_new_keys: bool = False):
                    else parse_cfg_options(cfg_options))
         merge_cfg_options(cfg, options, allow_new=allow_new_keys)
     return cfg
+
+
+#: the demo model that tools/infer.py and the app default to: the shipped
+#: config (a checkout's or a wheel's) and the checkout's shipped checkpoint
+DEMO_CONFIG_NAME = 'focus/vit-demo_demo-sbi.py'
+try:
+    DEMO_CONFIG = find_config(DEMO_CONFIG_NAME)
+except FileNotFoundError:  # neither a checkout nor a wheel with configs
+    DEMO_CONFIG = DEMO_CONFIG_NAME
+DEMO_CHECKPOINT = _demo_checkpoint()
