@@ -176,10 +176,8 @@ LEDGER: Dict[str, Tool] = {
     'mim': Tool(
         tests=(f'{PKG}::test_installed_wheel_finds_its_configs_and_mim_'
                'runs_a_tool',
-               f'{PKG}::test_mim_test_on_the_shipped_checkpoint'),
-        parser='',
-        not_run={'--work-dir': 'mim train passes it to tools/train.py, '
-                 'tested there; the test runs mim test with it'}),
+               f'{PKG}::test_mim_test_and_train_outside_the_repo'),
+        parser=''),
     '.dev_scripts/gen_model_index.py': Tool(
         tests=(f'{PKG}::test_model_index_is_up_to_date',
                f'{PKG}::test_model_index_check_fails_on_a_stale_file')),

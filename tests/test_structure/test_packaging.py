@@ -241,6 +241,8 @@ def test_wheel_carries_configs_tools_and_index(wheel_venv):
         assert f'{mim}tools/{tool}' in names, tool
     assert f'{mim}model-index.yml' in names
     assert 'mmfocus/app/static/index.html' in names
+    assert any(n.endswith('.dist-info/licenses/LICENSE')
+               or n.endswith('.dist-info/LICENSE') for n in names)
     assert not any('__pycache__' in n or n.endswith('.pth') for n in names)
 
 
@@ -283,11 +285,11 @@ def test_installed_wheel_finds_its_configs_and_mim_runs_a_tool(
     assert entry['Metadata']['Parameters'] == want['params']
 
 
-def test_mim_test_on_the_shipped_checkpoint(wheel_venv, tmp_path, run_tool,
+def test_mim_test_and_train_outside_the_repo(wheel_venv, tmp_path, run_tool,
                                             tiny_demo_data):
     """``mim test`` from a folder outside the repo (its ``data/demo_faces``
     the tiny demo data) scores every face as the checkout's tools/test.py
-    does."""
+    does; ``mim train`` trains there."""
     ckpt = osp.join(ROOT, 'checkpoints', 'focus_vit-demo_demo-sbi.pth')
     os.makedirs(tmp_path / 'data')
     os.symlink(tiny_demo_data, tmp_path / 'data' / 'demo_faces')
@@ -319,4 +321,14 @@ def test_mim_test_on_the_shipped_checkpoint(wheel_venv, tmp_path, run_tool,
 
     assert rel(got, str(tmp_path / 'data' / 'demo_faces')) == rel(
         want, tiny_demo_data)
+
+    # mim train runs the wheel's tools/train.py the same way (2 iterations)
+    _run_outside(wheel_venv, [
+        '-m', 'mim', 'train', 'mmfocus', 'vit-demo_demo-sbi_quick.py',
+        '--work-dir', 'work_dirs/mim_train', '--cfg-options',
+        'train_cfg.max_iters=2', 'train_cfg.val_interval=100',
+        'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'default_hooks.checkpoint.interval=2'], cwd=tmp_path)
+    assert osp.isfile(tmp_path / 'work_dirs' / 'mim_train' / 'iter_2.pth')
 

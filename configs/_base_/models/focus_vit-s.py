@@ -24,6 +24,9 @@ model = dict(
     map_norm='minmax',
     loc_weight=1.0,
     fused_weight=0.1,
+    # True: the two backbones as one vmapped call (stacked weights); same
+    # outputs and gradients (tests/test_models/test_branch_stack.py)
+    batch_branches=False,
     data_preprocessor=dict(
         type='FoCusDataPreprocessor',
         mean=(123.675, 116.28, 103.53),

@@ -11,6 +11,7 @@ from mmpretrain.structures import DataSample
 
 from mmfocus.registry import MODELS
 from ..heads.car_head import MAP_NORMS, minmax_normalize
+from ..utils.branch_stack import check_stackable, stacked_forward
 from ..utils.labels import gt_labels
 
 
@@ -64,6 +65,12 @@ class FoCus(BaseModel):
             ``'minmax'``.
         loc_weight (float): Weight of each branch's loc loss. Defaults to 1.
         fused_weight (float): lambda of Eq. 8. Defaults to 0.1.
+        batch_branches (bool): Run the two backbones as one batched
+            computation (stacked weights, ``torch.func.vmap``; see
+            :mod:`mmfocus.models.utils.branch_stack`): the same outputs and
+            gradients, fewer kernel launches. Needs two branches of one
+            architecture; the ``'attention'`` map source and inputs of
+            different sizes take the per-branch path. Defaults to False.
         data_preprocessor (dict, optional): Defaults to
             ``FoCusDataPreprocessor`` with the same modalities.
         init_cfg (dict, optional): Defaults to None.
@@ -80,6 +87,7 @@ class FoCus(BaseModel):
                  map_norm: str = 'minmax',
                  loc_weight: float = 1.0,
                  fused_weight: float = 0.1,
+                 batch_branches: bool = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
@@ -139,6 +147,9 @@ class FoCus(BaseModel):
             self.cl_head = MODELS.build(cl_head)
         else:
             self.cl_neck = self.cl_head = None
+        self.batch_branches = bool(batch_branches)
+        if self.batch_branches:
+            check_stackable([self.backbones[b] for b in self.branches])
         self.register_load_state_dict_pre_hook(_upgrade_state_dict_hook)
 
     # Checkpoints written before the CL block was split into a neck and a
@@ -179,9 +190,17 @@ class FoCus(BaseModel):
         views = self._inputs_of(inputs)
         out = dict(branch={})
         need_attn = self.map_source == 'attention'
-        for b, x in views.items():
+        stacked = None
+        if self.batch_branches and not need_attn and len(
+                {tuple(x.shape) for x in views.values()}) == 1:
+            stacked = stacked_forward([self.backbones[b] for b in views],
+                                      list(views.values()))[0]
+        for i, (b, x) in enumerate(views.items()):
             bb = self.backbones[b]
-            res = bb(x, return_attn=need_attn)
+            if stacked is not None:
+                res = (stacked[i], )
+            else:
+                res = bb(x, return_attn=need_attn)
             tokens = res[0]
             feat = self.necks[b](tokens, bb.grid_size)
             out['branch'][b] = dict(tokens=tokens, feat=feat,
