@@ -9,5 +9,10 @@ bash tools/setup_env.sh
 bash .dev_scripts/setup_browser.sh
 VENV=${VENV:-"$ROOT/.venv"}
 export CUDA_VISIBLE_DEVICES=${CUDA_VISIBLE_DEVICES-}
+# yapf (imported by mmengine.config) pickles its grammar into ~/.cache/YAPF on
+# the first import after an install, non-atomically: two test workers doing it
+# at once can read a half-written file (EOFError at collection). Do it once,
+# in one process, first.
+"$VENV/bin/python" -c "import yapf" >/dev/null
 # MMFOCUS_TEST_WORKERS=0 runs the tests in one process
 exec "$VENV/bin/python" -m pytest -q -n "${MMFOCUS_TEST_WORKERS:-2}" tests "$@"
