@@ -9,7 +9,6 @@ face's map projected back onto the image (the page stacks it over the image
 with an opacity slider and draws the boxes itself). A video adds its
 per-frame scores and shows its most fake frame the same way.
 """
-import base64
 from typing import List, Optional, Sequence
 
 import cv2
@@ -19,23 +18,20 @@ from mmfocus.apis.inference import to_bgr_uint8
 from mmfocus.utils.video import open_video, read_frames
 from mmfocus.visualization.inference_draw import map_windows
 from mmfocus.visualization.overlay import colorize_map
+from mmfocus.visualization.report.html_parts import data_uri
 
-__all__ = ['MAP_KINDS', 'data_uri', 'render_image', 'render_video',
-           'read_frame']
+__all__ = ['MAP_KINDS', 'render_image', 'render_video', 'read_frame']
 
 #: the two maps of a face: key in the inferencer's results -> page label
 MAP_KINDS = {'map': 'manipulation map', 'map_fake': 'fake evidence (Eq. 9)'}
 
 
-def data_uri(img: np.ndarray, ext: str = '.jpg', quality: int = 90) -> str:
-    """A BGR(A) uint8 image as a ``data:`` URI (JPEG, or PNG for ``.png``:
-    the transparent layers)."""
-    params = [cv2.IMWRITE_JPEG_QUALITY, quality] if ext == '.jpg' else []
-    ok, buf = cv2.imencode(ext, img, params)
-    if not ok:
-        raise ValueError(f'could not encode a {img.shape} image as {ext}')
-    mime = 'image/jpeg' if ext == '.jpg' else 'image/png'
-    return f'data:{mime};base64,' + base64.b64encode(buf).decode('ascii')
+#: JPEG quality of the page's images (the transparent layers are PNG)
+JPEG_QUALITY = 90
+
+
+def _uri(img: np.ndarray, ext: str = '.jpg') -> str:
+    return data_uri(img, ext, quality=JPEG_QUALITY)
 
 
 def _display_scale(shape: Sequence[int], max_side: int) -> float:
@@ -80,10 +76,10 @@ def _face_entry(img: np.ndarray, f: dict, crop_size: int) -> dict:
                  score=float(f['score']), label=f['label'],
                  det_score=float(f.get('det_score', 0.0)),
                  grey=bool(f.get('grey', False)),
-                 crop=data_uri(crop))
+                 crop=_uri(crop))
     for key in MAP_KINDS:
         m = f.get(key)
-        entry[key] = None if m is None else data_uri(colorize_map(m))
+        entry[key] = None if m is None else _uri(colorize_map(m))
         entry[key + '_mean'] = None if m is None else float(np.mean(m))
     return entry
 
@@ -121,11 +117,11 @@ def render_image(img: np.ndarray, result: dict, crop_size: int,
     same = bool(faces) and all(
         f.get('map') is not None and f.get('map_fake') is not None and
         np.array_equal(f['map'], f['map_fake']) for f in faces)
-    out = dict(image=data_uri(disp), width=dw, height=dh, scale=s,
+    out = dict(image=_uri(disp), width=dw, height=dh, scale=s,
                layers={}, faces=[], rejected_faces=[], maps_identical=same)
     for key in MAP_KINDS:
-        out['layers'][key] = data_uri(map_layer(disp.shape, scaled, key),
-                                      '.png') if faces else None
+        out['layers'][key] = _uri(map_layer(disp.shape, scaled, key),
+                                  '.png') if faces else None
     for f in faces:
         e = _face_entry(img, f, crop_size)
         e['box'] = [v * s for v in e['box']]

@@ -29,10 +29,35 @@ esc = html.escape
 
 
 @functools.lru_cache(maxsize=None)
-def _template() -> string.Template:
-    text = importlib.resources.files(__package__).joinpath(
-        TEMPLATE).read_text(encoding='utf-8')
+def load_template(name: str = TEMPLATE) -> string.Template:
+    """A page template of this package's data (read once): ``template.html``
+    (the test report) or ``experiment.html`` (the experiment pages)."""
+    text = importlib.resources.files(__package__).joinpath(name).read_text(
+        encoding='utf-8')
     return string.Template(text)
+
+
+def data_uri(img_bgr: np.ndarray, ext: str = '.jpg', quality: int = 88
+             ) -> str:
+    """Encode a BGR(A) uint8 image as a ``data:`` URI (JPEG, or PNG for
+    ``.png``)."""
+    params = [cv2.IMWRITE_JPEG_QUALITY, quality] if ext == '.jpg' else []
+    ok, buf = cv2.imencode(ext, img_bgr, params)
+    if not ok:
+        raise ValueError(f'could not encode a {img_bgr.shape} image as {ext}')
+    mime = 'image/jpeg' if ext == '.jpg' else 'image/png'
+    return f'data:{mime};base64,' + base64.b64encode(buf).decode('ascii')
+
+
+def downscale(img: np.ndarray, max_px: int) -> np.ndarray:
+    """``img`` with its longest side brought down to ``max_px`` (area
+    interpolation); ``img`` itself when it is not larger."""
+    h, w = img.shape[:2]
+    s = max_px / max(h, w)
+    if s >= 1:
+        return img
+    return cv2.resize(img, (max(1, round(w * s)), max(1, round(h * s))),
+                      interpolation=cv2.INTER_AREA)
 
 
 def fmt(value, digits: int) -> str:
@@ -119,18 +144,9 @@ def select(key: str, label: str, options: Sequence[Tuple[str, str]]) -> str:
 def png_uri(img: np.ndarray, max_px: int) -> Tuple[str, Tuple[int, int],
                                                    bool]:
     """A BGR image as a PNG ``data:`` URI, its longest side downscaled to
-    ``max_px`` (area interpolation); returns ``(uri, (h, w), scaled)``."""
-    h, w = img.shape[:2]
-    scaled = max(h, w) > max_px
-    if scaled:
-        s = max_px / max(h, w)
-        img = cv2.resize(img, (max(1, round(w * s)), max(1, round(h * s))),
-                         interpolation=cv2.INTER_AREA)
-    ok, buf = cv2.imencode('.png', img)
-    if not ok:
-        raise ValueError('could not encode an image as PNG')
-    return ('data:image/png;base64,' + base64.b64encode(buf).decode('ascii'),
-            img.shape[:2], scaled)
+    ``max_px`` (:func:`downscale`); returns ``(uri, (h, w), scaled)``."""
+    small = downscale(img, max_px)
+    return data_uri(small, '.png'), small.shape[:2], small is not img
 
 
 def figure(img: np.ndarray, alt: str, caption_html: str, max_px: int,
@@ -173,7 +189,7 @@ def build_page(title: str, kind: str, work_dir: str,
                     f'</div>')
     body = ''.join(f'<section id="{esc(i)}"><h2>{esc(h)}</h2>{s}</section>'
                    for i, h, s in sections)
-    return _template().substitute(
+    return load_template(TEMPLATE).substitute(
         title=esc(title), kind=esc(kind), meta=meta_list(meta),
         filters=esc(' '.join(f[0] for f in filters)), nav=nav,
         controls=controls, body=body)

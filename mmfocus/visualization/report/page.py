@@ -8,12 +8,9 @@ forbids any network access) filled with :class:`string.Template`
 """
 import base64
 import datetime
-import functools
 import html
-import importlib.resources
 import json
 import os.path as osp
-import string
 from typing import List, Optional
 
 import cv2
@@ -22,6 +19,7 @@ import numpy as np
 from mmfocus.utils.io import atomic_open, imread_checked
 from mmfocus.visualization.overlay import overlay_map
 from .figures import figure_to_png, group_names, histogram_figure, roc_figure
+from .html_parts import data_uri, downscale, load_template
 from .results import (MapIndex, find_predictions, find_test_metrics,
                       load_metrics, load_predictions,
                       metrics_from_predictions)
@@ -29,32 +27,7 @@ from .results import (MapIndex, find_predictions, find_test_metrics,
 TEMPLATE = 'template.html'
 
 
-@functools.lru_cache(maxsize=None)
-def _template() -> string.Template:
-    """The page template (read once)."""
-    text = importlib.resources.files(__package__).joinpath(
-        TEMPLATE).read_text(encoding='utf-8')
-    return string.Template(text)
-
-
-def data_uri(img_bgr: np.ndarray, ext: str = '.jpg', quality: int = 88
-             ) -> str:
-    """Encode a BGR image as a ``data:`` URI."""
-    params = [cv2.IMWRITE_JPEG_QUALITY, quality] if ext == '.jpg' else []
-    ok, buf = cv2.imencode(ext, img_bgr, params)
-    if not ok:
-        raise ValueError(f'could not encode an image as {ext}')
-    mime = 'image/jpeg' if ext == '.jpg' else 'image/png'
-    return f'data:{mime};base64,' + base64.b64encode(buf).decode('ascii')
-
-
-def _thumb(img: np.ndarray, size: int) -> np.ndarray:
-    h, w = img.shape[:2]
-    s = size / max(h, w)
-    if s >= 1:
-        return img
-    return cv2.resize(img, (max(1, round(w * s)), max(1, round(h * s))),
-                      interpolation=cv2.INTER_AREA)
+_thumb = downscale  # (the name the report package exports)
 
 
 def _select(preds: List[dict], max_items: int) -> List[int]:
@@ -218,7 +191,7 @@ def build_report_html(work_dir: str, preds_file: Optional[str] = None,
             f'metrics <code>{esc(metrics_src)}</code> &middot; maps '
             f'<code>{esc(str(maps_dir))}</code> ({n_maps} found) &middot; '
             f'made {datetime.datetime.now().strftime("%Y-%m-%d %H:%M")}')
-    return _template().substitute(
+    return load_template(TEMPLATE).substitute(
         title=esc(title), n_items=len(items), meta=meta,
         metrics=metrics_html,
         plots=plot_html or '<p>no labelled predictions</p>', shown=shown,
