@@ -15,11 +15,7 @@ import argparse
 import datetime
 import os.path as osp
 
-from mmfocus.utils.cli import cli_main
-from mmfocus.utils.config_index import DEMO_CHECKPOINT, DEMO_CONFIG
-
-DEFAULT_CONFIG = DEMO_CONFIG
-DEFAULT_CHECKPOINT = DEMO_CHECKPOINT
+from mmfocus.utils.cli import add_model_args, cli_main
 
 
 def parse_args(argv=None):
@@ -28,11 +24,7 @@ def parse_args(argv=None):
     p.add_argument('inputs', nargs='+', metavar='INPUT',
                    help='image file, folder (its files), or video file '
                    '(.mp4/.avi/.mov/.mkv)')
-    p.add_argument('--config', default=DEFAULT_CONFIG,
-                   help='model config (default: the demo config)')
-    p.add_argument('--checkpoint', default=DEFAULT_CHECKPOINT,
-                   help='checkpoint file (default: the shipped demo '
-                   'checkpoint)')
+    add_model_args(p)
     p.add_argument('--out-dir', default=None,
                    help='output folder for results.json, results.jsonl (one '
                    'line per input, written as they finish) and vis/ '

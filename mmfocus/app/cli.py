@@ -11,17 +11,14 @@ import socket
 import sys
 
 from mmengine.config import DictAction
-from mmfocus.utils.config_index import DEMO_CHECKPOINT, DEMO_CONFIG
+from mmfocus.utils.cli import add_model_args
 
 from .jobs import AppLimits
 from .server import create_app, is_loopback
 
-__all__ = ['parse_args', 'main', 'DEFAULT_CONFIG', 'DEFAULT_CHECKPOINT',
-           'DEFAULT_DEMO_DIR']
+__all__ = ['parse_args', 'main', 'DEFAULT_DEMO_DIR']
 
 _ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DEFAULT_CONFIG = DEMO_CONFIG
-DEFAULT_CHECKPOINT = DEMO_CHECKPOINT
 DEFAULT_DEMO_DIR = osp.join(_ROOT, 'demo', 'faces', 'photos')
 
 
@@ -30,11 +27,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         prog='python -m mmfocus.app',
         description='Interactive local app: faces, fake scores and '
         'manipulation maps of an image or video, in the browser')
-    p.add_argument('--config', default=DEFAULT_CONFIG,
-                   help='model config (default: the demo config)')
-    p.add_argument('--checkpoint', default=DEFAULT_CHECKPOINT,
-                   help='local checkpoint (default: the shipped demo '
-                   'checkpoint)')
+    add_model_args(p)
     p.add_argument('--device', default=None,
                    help='cpu, cuda, cuda:N (default: CUDA when present, '
                    'else the CPU)')

@@ -39,6 +39,18 @@ def add_launcher_args(parser, launchers=('none', 'pytorch', 'slurm', 'mpi'),
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
+def add_model_args(parser) -> None:
+    """Add ``--config`` and ``--checkpoint``, defaulting to the demo model
+    (:data:`mmfocus.utils.config_index.DEMO_CONFIG` / ``DEMO_CHECKPOINT``),
+    to a tool that runs one trained model (tools/infer.py, the app)."""
+    from .config_index import DEMO_CHECKPOINT, DEMO_CONFIG
+    parser.add_argument('--config', default=DEMO_CONFIG,
+                        help='model config (default: the demo config)')
+    parser.add_argument('--checkpoint', default=DEMO_CHECKPOINT,
+                        help='local checkpoint file (default: the shipped '
+                        'demo checkpoint)')
+
+
 def export_local_rank(args) -> None:
     """``LOCAL_RANK`` from ``--local_rank`` unless the launcher set it."""
     if 'LOCAL_RANK' not in os.environ:

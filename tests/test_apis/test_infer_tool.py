@@ -172,12 +172,13 @@ def test_doc_output_is_what_the_demo_checkpoint_gives(load_tool):
     """The defaults of tools/infer.py exist, load strictly, and print the
     table shown in the guide."""
     tool = load_tool('tools/infer.py')
-    if not osp.isfile(tool.DEFAULT_CHECKPOINT):
+    defaults = tool.parse_args([PHOTO])
+    if not osp.isfile(defaults.checkpoint):
         pytest.skip('the demo checkpoint is not in this checkout')
-    assert osp.isfile(tool.DEFAULT_CONFIG)
+    assert osp.isfile(defaults.config)
     from mmfocus.apis import FocusInferencer
-    inferencer = FocusInferencer(tool.DEFAULT_CONFIG,
-                                 tool.DEFAULT_CHECKPOINT,
+    inferencer = FocusInferencer(defaults.config,
+                                 defaults.checkpoint,
                                  show_progress=False)
     results = inferencer(PHOTO)
     results[0]['input'] = 'demo/faces/photos/2008_001009.jpg'  # as typed
