@@ -168,6 +168,17 @@ def load_json(path: str, what: str = 'JSON file') -> Any:
         raise ValueError(f'{path}: not valid JSON ({e})') from None
 
 
+def peek_json(path: str) -> Any:
+    """A JSON file's value, or None when it is missing, unreadable or not
+    valid JSON (for probing files that may not be there; use
+    :func:`load_json` where the file is required)."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
 def load_json_lines(path: str) -> List[dict]:
     """Read a JSON-lines file of objects (e.g. mmengine's JSON log
     ``<timestamp>.json`` / ``vis_data/scalars.json``); blank lines are

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from mmfocus.utils.io import load_json, load_json_lines
+from mmfocus.utils.io import load_json, load_json_lines, peek_json
 
 
 def test_load_json(tmp_path):
@@ -19,6 +19,16 @@ def test_load_json(tmp_path):
     path.write_text('{"a": 1,')
     with pytest.raises(ValueError, match=r'a\.json: not valid JSON'):
         load_json(str(path))
+
+
+def test_peek_json_is_none_for_what_load_json_refuses(tmp_path):
+    path = tmp_path / 'a.json'
+    path.write_text(json.dumps([1, {'b': None}]))
+    assert peek_json(str(path)) == [1, {'b': None}]
+    assert peek_json(str(tmp_path / 'nope.json')) is None
+    assert peek_json(str(tmp_path)) is None  # a folder: OSError
+    path.write_text('{"a": 1,')
+    assert peek_json(str(path)) is None
 
 
 def test_load_json_lines(tmp_path):

@@ -8,6 +8,7 @@ import os
 import os.path as osp
 from typing import Optional
 
+from mmfocus.utils.io import peek_json
 from .tasks import VideoTask
 from .video import list_frame_files
 
@@ -62,11 +63,7 @@ def load_record(out_dir: str, task: VideoTask) -> Optional[dict]:
     path = record_path(out_dir, task)
     if not osp.isfile(path):
         return None
-    try:
-        with open(path) as f:
-            rec = json.load(f)
-    except (OSError, ValueError):
-        return None
+    rec = peek_json(path)
     if not isinstance(rec, dict) or rec.get('version') != RECORD_VERSION \
             or rec.get('key') != task.key or rec.get('sources') != \
             _sources(task):

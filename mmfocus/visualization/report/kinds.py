@@ -6,11 +6,10 @@
   ``map_quality.json``);
 * ``robustness``: ``tools/analysis/robustness.py`` (``robustness.json``).
 """
-import json
 import os.path as osp
 from typing import Optional
 
-from mmfocus.utils.io import load_json
+from mmfocus.utils.io import load_json, peek_json
 from .results import find_predictions
 
 KINDS = ('test', 'protocol', 'robustness')
@@ -27,11 +26,7 @@ class NotAReportDir(FileNotFoundError):
 
 def _peek(path: str) -> Optional[dict]:
     """A JSON object file, or None (missing, not JSON, not an object)."""
-    try:
-        with open(path) as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return None
+    data = peek_json(path)
     return data if isinstance(data, dict) else None
 
 

@@ -5,14 +5,14 @@ frame-level ones computed from the predictions) and the
 ``ManipulationMapHook`` outputs of each sample.
 """
 import glob
-import json
 import os.path as osp
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
 from mmfocus.evaluation import functional as Fn
-from mmfocus.utils.io import load_json, load_json_lines, sample_name
+from mmfocus.utils.io import (load_json, load_json_lines, peek_json,
+                              sample_name)
 
 
 def _flat(path: str) -> str:
@@ -26,12 +26,11 @@ def is_predictions_dump(path: str) -> bool:
     try:
         with open(path, 'rb') as f:
             head = f.read(4096).lstrip()
-        if not head.startswith(b'['):
-            return False
-        with open(path) as f:
-            data = json.load(f)
-    except (OSError, ValueError):
+    except OSError:
         return False
+    if not head.startswith(b'['):
+        return False
+    data = peek_json(path)
     return isinstance(data, list) and all(
         isinstance(r, dict) and 'fake_score' in r and 'img_path' in r
         for r in data[:50])

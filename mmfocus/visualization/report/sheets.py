@@ -17,7 +17,6 @@ Only files are read (the maps annotations, the generator's
 from :mod:`mmfocus.experiments`.
 """
 import glob
-import json
 import os.path as osp
 import re
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from mmfocus.datasets.annotation import load_annotation
-from mmfocus.utils.io import imread_checked
+from mmfocus.utils.io import imread_checked, peek_json
 from ..sheet import (AnnotationMaps, SheetLayout, _resolve, _row_caption,
                      read_map, render_sheet, select_samples)
 
@@ -45,14 +44,6 @@ class Sheet:
     regions: List[str] = field(default_factory=lambda: ['*'])
     caption: str = ''
     path: Optional[str] = None
-
-
-def _read_json(path: str):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
 
 
 def region_tags(methods: Sequence[str]) -> List[str]:
@@ -83,7 +74,7 @@ def find_sheets(work_dir: str, sources: Dict[str, str]) -> List[Sheet]:
         rel = osp.relpath(p, work_dir).replace('\\', '/')
         if rel.split('/')[0] in PROTOCOL_DIRS:
             continue
-        desc = _read_json(osp.splitext(p)[0] + '.json')
+        desc = peek_json(osp.splitext(p)[0] + '.json')
         if not isinstance(desc, dict) or not isinstance(
                 desc.get('columns'), list) or not isinstance(
                     desc.get('rows'), list):
@@ -121,7 +112,7 @@ def _maps_of(work_dir: str, name: str) -> Optional[Tuple[str, dict]]:
         reports = sorted(glob.glob(osp.join(folder, '*', 'report.json')))
         if len(anns) != 1 or not reports:
             continue
-        rep = _read_json(reports[0])
+        rep = peek_json(reports[0])
         if isinstance(rep, dict):
             return anns[0], rep
     return None
@@ -153,7 +144,7 @@ def _data_root(work_dir: str, maps: Dict[str, Tuple[str, dict]],
         if isinstance(a, str) and not osp.abspath(a).startswith(inside):
             cands.append(osp.dirname(a))
     for p in sorted(glob.glob(osp.join(work_dir, 'test', '*', '*.json'))):
-        r = _read_json(p)
+        r = peek_json(p)
         if isinstance(r, dict) and isinstance(r.get('ann'), str):
             cands.append(osp.dirname(r['ann']))
     root = _spec_data_root(spec)
