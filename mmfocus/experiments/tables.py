@@ -4,7 +4,7 @@ import math
 from typing import Any, Dict, List, Optional, Sequence
 
 from mmfocus.evaluation.metrics.map_metric_columns import (  # noqa: F401
-    MAP_QUALITY_COLUMNS, PRIOR_ROWS, REGION_CELL)
+    MAP_QUALITY_COLUMNS, PRIOR_ROWS, REGION_CELL, fmt)
 
 
 def _cell(metrics: Dict, key: str, digits: int) -> str:
@@ -103,15 +103,6 @@ def finite_or_none(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [finite_or_none(v) for v in obj]
     return obj
-
-
-def fmt(value: Optional[float], digits: int) -> str:
-    """A table cell: ``value`` with ``digits`` decimals, ``nan`` for a
-    missing or undefined number."""
-    if value is None or (isinstance(value, float) and not math.isfinite(
-            value)):
-        return 'nan'
-    return f'{value:.{digits}f}'
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]],

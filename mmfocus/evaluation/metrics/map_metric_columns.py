@@ -2,9 +2,22 @@
 """How :class:`~mmfocus.evaluation.metrics.map_metric.MapQualityMetric`'s
 figures are laid out in tables: one home for the protocol's Markdown
 tables (:mod:`mmfocus.experiments.tables`) and its HTML report
-(:mod:`mmfocus.visualization.report.protocol_page`)."""
+(:mod:`mmfocus.visualization.report.protocol_page`), and how their numbers
+are written (:func:`fmt`, also used by the other experiment tables)."""
+import math
+from typing import Optional
 
-__all__ = ['MAP_QUALITY_COLUMNS', 'REGION_CELL', 'PRIOR_ROWS']
+__all__ = ['MAP_QUALITY_COLUMNS', 'REGION_CELL', 'PRIOR_ROWS', 'fmt']
+
+
+def fmt(value: Optional[float], digits: int) -> str:
+    """A table cell: ``value`` with ``digits`` decimals, ``nan`` for a
+    missing or undefined number."""
+    if value is None or (isinstance(value, float) and not math.isfinite(
+            value)):
+        return 'nan'
+    return f'{value:.{digits}f}'
+
 
 #: map-quality columns: (metric key of MapQualityMetric, header, digits)
 MAP_QUALITY_COLUMNS = (

@@ -24,6 +24,8 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
+from mmfocus.evaluation.metrics.map_metric_columns import fmt
+
 TEMPLATE = 'experiment.html'
 esc = html.escape
 
@@ -58,15 +60,6 @@ def downscale(img: np.ndarray, max_px: int) -> np.ndarray:
         return img
     return cv2.resize(img, (max(1, round(w * s)), max(1, round(h * s))),
                       interpolation=cv2.INTER_AREA)
-
-
-def fmt(value, digits: int) -> str:
-    """A number as the tools write it in their Markdown tables: ``digits``
-    decimals, ``nan`` for a missing or undefined number."""
-    if value is None or (isinstance(value, float) and not math.isfinite(
-            value)):
-        return 'nan'
-    return f'{value:.{digits}f}'
 
 
 def num(value, digits: int, **attrs) -> dict:
