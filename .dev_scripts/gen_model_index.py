@@ -177,7 +177,8 @@ def model_entry(rel, cfg):
 
 def build(root=ROOT):
     """``{relative output path: YAML text}`` for every file written."""
-    sys.path.insert(0, root)
+    if root not in sys.path:  # this checkout's mmfocus, installed or not
+        sys.path.insert(0, root)
     from mmfocus.utils.config import read_config_file
     from mmfocus.utils.config_index import list_configs
     cfg_root = osp.join(root, 'configs')
