@@ -184,3 +184,91 @@ def test_register_backbone_loads_a_deit_file_without_registers(tmp_path):
     with pytest.raises(RuntimeError, match='missing'):
         FoCusViT(arch=TINY, img_size=32, patch_size=8, num_registers=2,
                  pretrained=str(path)).init_weights()
+
+
+def test_distance_bias_is_minus_slope_times_grid_distance():
+    from scipy.spatial.distance import cdist
+
+    from mmfocus.models.backbones import distance_attn_bias
+    bias = distance_attn_bias((3, 4), [1.0, 0.25], num_prefix=1,
+                              num_suffix=2)
+    assert bias.shape == (1, 2, 15, 15) and bias.dtype == torch.float32
+    yx = [(y, x) for y in range(3) for x in range(4)]  # row-major patches
+    ref = torch.from_numpy(cdist(yx, yx)).float()
+    torch.testing.assert_close(bias[0, 0, 1:13, 1:13], -ref)
+    torch.testing.assert_close(bias[0, 1, 1:13, 1:13], -0.25 * ref)
+    # class token (0) and registers (13, 14): no bias either way
+    for i in (0, 13, 14):
+        assert not bias[..., i, :].any() and not bias[..., :, i].any()
+    assert bias[0, 0, 1, 12].item() == pytest.approx(-(2 ** 2 + 3 ** 2) ** .5)
+
+
+def test_distance_bias_makes_attention_local():
+    # one block, steep slopes: a patch sees itself and the class token only,
+    # so changing a far patch's pixels leaves its token as it was
+    torch.manual_seed(0)
+    arch = dict(embed_dim=64, depth=1, num_heads=2, mlp_ratio=2.)
+    local = FoCusViT(arch=arch, img_size=32, patch_size=8,
+                     attn_distance_slopes=[1e4, 1e4]).eval()
+    plain = FoCusViT(arch=arch, img_size=32, patch_size=8).eval()
+    plain.load_state_dict(local.state_dict())  # the bias is not saved
+    assert 'attn_bias' not in local.state_dict()
+    x = torch.randn(1, 3, 32, 32)
+    y = x.clone()
+    y[..., 24:, 24:] += 1.0  # patch 15 (bottom right)
+    t_x, t_y = local(x)[0], local(y)[0]
+    torch.testing.assert_close(t_x[:, :15], t_y[:, :15])
+    assert (t_x[:, 15] - t_y[:, 15]).abs().max() > 1e-3
+    p_x, p_y = plain(x)[0], plain(y)[0]
+    assert (p_x[:, 0] - p_y[:, 0]).abs().max() > 1e-3  # global attention
+    # zero slopes are the plain ViT
+    zero = FoCusViT(arch=arch, img_size=32, patch_size=8,
+                    attn_distance_slopes=[0.0, 0.0]).eval()
+    zero.load_state_dict(local.state_dict())
+    torch.testing.assert_close(zero(x)[0], p_x)
+
+
+def test_closed_class_token_route_keeps_patches_local_in_depth():
+    # two blocks: through the class token a far patch reaches every patch in
+    # block 2; attn_prefix_bias=-1e4 closes that route
+    torch.manual_seed(0)
+    arch = dict(embed_dim=64, depth=2, num_heads=2, mlp_ratio=2.)
+    x = torch.randn(1, 3, 32, 32)
+    y = x.clone()
+    y[..., 24:, 24:] += 1.0  # patch 15
+    open_ = FoCusViT(arch=arch, img_size=32, patch_size=8,
+                     attn_distance_slopes=[1e4, 1e4]).eval()
+    closed = FoCusViT(arch=arch, img_size=32, patch_size=8,
+                      attn_distance_slopes=[1e4, 1e4],
+                      attn_prefix_bias=-1e4).eval()
+    closed.load_state_dict(open_.state_dict())
+    assert (open_(x)[0][:, 0] - open_(y)[0][:, 0]).abs().max() > 1e-4
+    t_x, c_x = closed(x)
+    t_y, c_y = closed(y)
+    torch.testing.assert_close(t_x[:, :15], t_y[:, :15])
+    assert (c_x - c_y).abs().max() > 1e-4  # the class token still sees all
+    with pytest.raises(ValueError, match='attn_prefix_bias'):
+        FoCusViT(arch=arch, img_size=32, patch_size=8, attn_prefix_bias=-1.)
+
+
+def test_distance_bias_same_on_every_attention_path():
+    torch.manual_seed(0)
+    vit = FoCusViT(arch=TINY, img_size=32, patch_size=8, num_registers=2,
+                   attn_distance_slopes=[1.0, 0.5]).eval()
+    x = torch.randn(2, 3, 32, 32)
+    tokens, cls = vit(x)
+    out = vit.forward_with_intermediates(x, attn_indices=[0, 1])
+    torch.testing.assert_close(out['patch_tokens'], tokens, atol=1e-5,
+                               rtol=1e-5)
+    for blk in vit.blocks:
+        blk.attn.fused_attn = False  # timm's explicit softmax path
+    torch.testing.assert_close(vit(x)[0], tokens, atol=1e-5, rtol=1e-5)
+    for blk in vit.blocks:
+        blk.attn.fused_attn = True
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        low = vit(x)[0]
+    assert (low.float() - tokens).abs().max() < 0.1
+    for bad in ([1.0], [1.0, -0.5]):
+        with pytest.raises(ValueError, match='attn_distance_slopes'):
+            FoCusViT(arch=TINY, img_size=32, patch_size=8,
+                     attn_distance_slopes=bad)

@@ -49,6 +49,36 @@ def get_2d_sincos_pos_embed(embed_dim: int, grid_size: Tuple[int, int],
     return emb.astype(np.float32)
 
 
+def distance_attn_bias(grid_size: Tuple[int, int], slopes: Sequence[float],
+                       num_prefix: int = 1, num_suffix: int = 0,
+                       prefix_bias: float = 0.) -> torch.Tensor:
+    """Additive 2-D ALiBi bias for a token sequence laid out as
+    ``num_prefix`` tokens (class token), the ``h x w`` patch grid in
+    row-major order, then ``num_suffix`` tokens (registers).
+
+    Returns:
+        Tensor: (1, len(slopes), L, L) float32, ``-slope_h * ||p - q||`` (the
+        Euclidean distance of two patches in grid cells) between patches p
+        and q; ``prefix_bias`` where a patch attends to a prefix or suffix
+        token; 0 in every row of a prefix or suffix token.
+    """
+    h, w = grid_size
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float64),
+                            torch.arange(w, dtype=torch.float64),
+                            indexing='ij')
+    pos = torch.stack([ys.flatten(), xs.flatten()], dim=1)
+    dist = torch.cdist(pos, pos)  # N, N
+    n, L = h * w, num_prefix + h * w + num_suffix
+    s = torch.as_tensor(list(slopes), dtype=torch.float64).view(-1, 1, 1)
+    bias = torch.zeros(1, len(slopes), L, L, dtype=torch.float64)
+    bias[0, :, num_prefix:num_prefix + n, num_prefix:num_prefix + n] = \
+        -s * dist
+    patches = slice(num_prefix, num_prefix + n)
+    bias[0, :, patches, :num_prefix] = prefix_bias
+    bias[0, :, patches, num_prefix + n:] = prefix_bias
+    return bias.float()
+
+
 class ConvStem(nn.Module):
     """Early-convolution patch stem (Xiao et al., "Early Convolutions Help
     Transformers See Better", NeurIPS 2021), a drop-in for timm's
@@ -127,6 +157,22 @@ class FoCusViT(BaseModule):
             Registers"): they give global computation a place other than
             low-information patches, whose tokens would otherwise carry
             the image-level decision into the CAR maps. Defaults to 0.
+        attn_distance_slopes (Sequence[float], optional): One slope per
+            head for a fixed 2-D distance bias on the attention logits
+            between patches (ALiBi, Press et al., ICLR 2022, on the token
+            grid): head h adds ``-slope_h * ||p - q||`` (distance in
+            tokens) to the logit of patch p attending to patch q, so a
+            patch token mostly sees its neighbourhood and its CAR-map
+            value depends on its own part of the face. The class token and
+            the registers attend and are attended without bias (the
+            image-level route). A slope of 0 leaves that head global.
+            Fixed, not learned; not saved in checkpoints. Defaults to None
+            (plain global attention).
+        attn_prefix_bias (float): With ``attn_distance_slopes``, added to
+            the logits of every patch attending to the class token or a
+            register; ``-1e4`` closes that route, so patch tokens are
+            strictly local and the image-level decision must come from
+            them. Defaults to 0.
         pretrained (str, optional): Local path of a converted checkpoint
             (see ``tools/model_converters/timm_vit_to_mmfocus.py``); never a
             URL. Defaults to None.
@@ -161,6 +207,8 @@ class FoCusViT(BaseModule):
                  fused_attn: bool = True,
                  stem: str = 'patch',
                  num_registers: int = 0,
+                 attn_distance_slopes: Optional[Sequence[float]] = None,
+                 attn_prefix_bias: float = 0.,
                  pretrained: Optional[str] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -219,6 +267,21 @@ class FoCusViT(BaseModule):
         ])
         for blk in self.blocks:
             blk.attn.fused_attn = fused_attn
+        self.attn_distance_slopes = None
+        if attn_distance_slopes is not None:
+            slopes = [float(v) for v in attn_distance_slopes]
+            if len(slopes) != self.num_heads or min(slopes) < 0:
+                raise ValueError(
+                    f'attn_distance_slopes needs {self.num_heads} slopes '
+                    f'>= 0 (one per head), got {list(attn_distance_slopes)}')
+            self.attn_distance_slopes = tuple(slopes)
+            self.register_buffer(
+                'attn_bias', distance_attn_bias(
+                    self.grid_size, slopes, 1, self.num_registers,
+                    prefix_bias=float(attn_prefix_bias)),
+                persistent=False)
+        elif attn_prefix_bias:
+            raise ValueError('attn_prefix_bias needs attn_distance_slopes')
         self.norm = nn.LayerNorm(D, eps=1e-6)
         self._init_params()
 
@@ -279,10 +342,11 @@ class FoCusViT(BaseModule):
         """
         x = self.embed(x)
         attn = None
+        bias = self._attn_bias(x)
         for i, blk in enumerate(self.blocks):
             if return_attn and i == self.depth - 1:
                 attn = self._cls_attention(blk, x)
-            x = blk(x)
+            x = blk(x, attn_mask=bias)
         x = self.norm(x)
         out = (x[:, 1:1 + self.num_patches], x[:, 0])
         return out + (attn, ) if return_attn else out
@@ -297,6 +361,15 @@ class FoCusViT(BaseModule):
             x = torch.cat([x, self.reg_token.expand(x.shape[0], -1, -1)],
                           dim=1)
         return x
+
+    def _attn_bias(self, x: torch.Tensor) -> Optional[torch.Tensor]:
+        """The distance bias (1, heads, L, L) in the dtype SDPA wants for
+        ``x``'s queries, or None without ``attn_distance_slopes``."""
+        if self.attn_distance_slopes is None:
+            return None
+        dtype = torch.get_autocast_dtype(x.device.type) \
+            if torch.is_autocast_enabled(x.device.type) else x.dtype
+        return self.attn_bias.to(dtype)
 
     def _block_index(self, i: int) -> int:
         j = int(i) + self.depth if int(i) < 0 else int(i)
@@ -337,13 +410,14 @@ class FoCusViT(BaseModule):
         att = [self._block_index(i) for i in attn_indices]
         n = 1 + self.num_patches
         x = self.embed(x)
+        bias = self._attn_bias(x)
         tokens, logits = {}, {}
         for i, blk in enumerate(self.blocks):
             if i in att:
-                x, a = self.block_with_attn_logits(blk, x)
+                x, a = self.block_with_attn_logits(blk, x, bias)
                 logits[i] = a[:, :n, :n]
             else:
-                x = blk(x)
+                x = blk(x, attn_mask=bias)
             if i in tok:
                 tokens[i] = x[:, :n]
         x = self.norm(x)
@@ -352,13 +426,18 @@ class FoCusViT(BaseModule):
                     attn_logits=[logits[i] for i in att])
 
     @staticmethod
-    def block_with_attn_logits(blk: Block, x: torch.Tensor
+    def block_with_attn_logits(blk: Block, x: torch.Tensor,
+                               bias: Optional[torch.Tensor] = None
                                ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """``blk(x)`` with explicit attention, and its logits.
+        """``blk(x, attn_mask=bias)`` with explicit attention, and its
+        logits.
 
         Args:
-            blk (Block): A timm ViT block (no attention mask).
+            blk (Block): A timm ViT block.
             x (Tensor): (B, L, D) block input.
+            bias (Tensor, optional): Additive attention bias broadcastable
+                to (B, heads, L, L) (:func:`distance_attn_bias`), part of
+                the returned logits. Defaults to None.
 
         Returns:
             tuple: the block output (B, L, D) (``blk(x)`` up to float
@@ -372,6 +451,8 @@ class FoCusViT(BaseModule):
         gate = gate(h).sigmoid() if gate is not None else None
         q, k, v = FoCusViT._qkv(a, h)
         logits = (q * a.scale) @ k.transpose(-2, -1)  # B, heads, L, L
+        if bias is not None:
+            logits = logits + bias.to(logits.dtype)
         o = a.attn_drop(logits.softmax(dim=-1)) @ v
         o = o.transpose(1, 2).reshape(B, L, -1)
         norm = getattr(a, 'norm', None)
@@ -401,5 +482,6 @@ class FoCusViT(BaseModule):
         a = blk.attn
         q, k, _ = self._qkv(a, blk.norm1(x))
         attn = (q[:, :, :1] * a.scale) @ k.transpose(-2, -1)  # B,h,1,N
+        # (the class token's row of a distance bias is zero: nothing to add)
         attn = attn.softmax(dim=-1)[:, :, 0, 1:1 + self.num_patches]
         return attn.mean(dim=1)
