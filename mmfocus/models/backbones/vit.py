@@ -71,9 +71,8 @@ def distance_attn_bias(grid_size: Tuple[int, int], slopes: Sequence[float],
     n, L = h * w, num_prefix + h * w + num_suffix
     s = torch.as_tensor(list(slopes), dtype=torch.float64).view(-1, 1, 1)
     bias = torch.zeros(1, len(slopes), L, L, dtype=torch.float64)
-    bias[0, :, num_prefix:num_prefix + n, num_prefix:num_prefix + n] = \
-        -s * dist
     patches = slice(num_prefix, num_prefix + n)
+    bias[0, :, patches, patches] = -s * dist
     bias[0, :, patches, :num_prefix] = prefix_bias
     bias[0, :, patches, num_prefix + n:] = prefix_bias
     return bias.float()
@@ -164,8 +163,9 @@ class FoCusViT(BaseModule):
             tokens) to the logit of patch p attending to patch q, so a
             patch token mostly sees its neighbourhood and its CAR-map
             value depends on its own part of the face. The class token and
-            the registers attend and are attended without bias (the
-            image-level route). A slope of 0 leaves that head global.
+            the registers attend without bias and are attended with
+            ``attn_prefix_bias`` (the image-level route). A slope of 0
+            leaves that head global.
             Fixed, not learned; not saved in checkpoints. Defaults to None
             (plain global attention).
         attn_prefix_bias (float): With ``attn_distance_slopes``, added to
