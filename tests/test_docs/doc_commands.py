@@ -141,6 +141,9 @@ LEDGER: Dict[str, Tool] = {
     '.dev_scripts/analysis/boundary_auc.py': Tool(
         tests=('tests/test_evaluation/test_boundary_auc.py::'
                'test_known_answers',)),
+    '.dev_scripts/analysis/token_evidence.py': Tool(
+        tests=('tests/test_evaluation/test_token_evidence.py::'
+               'test_known_answers',)),
     'tools/analysis/complexity.py': Tool(
         tests=('tests/test_analysis/test_complexity.py::'
                'test_tool_writes_table_and_refuses_to_overwrite',),

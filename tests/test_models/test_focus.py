@@ -71,6 +71,97 @@ def test_car_head_posterior_maps_match_a_loop_reference():
         head.car_maps(feat, norm='softmax')
 
 
+def test_car_head_smooth_pooling_matches_numpy_and_spans_mean_to_max():
+    torch.manual_seed(0)
+    feat = torch.randn(3, 6, 5, 4, dtype=torch.float64)
+    f = feat.numpy().reshape(3, 2, 3, 20)
+    # log-sum-exp: (1/r) log mean exp(r x), channel by channel
+    r = 2.5
+    got = CARHead(k=3, pool='lse', pool_r=r)(feat).numpy()
+    m = f.max(-1, keepdims=True)
+    lse = (m[..., 0] + np.log(np.exp(r * (f - m)).mean(-1)) / r).mean(-1)
+    np.testing.assert_allclose(got, lse, rtol=1e-9)
+    mean = f.mean(-1).mean(-1)
+    mx = f.max(-1).mean(-1)
+    assert (got >= mean - 1e-12).all() and (got <= mx + 1e-12).all()
+    np.testing.assert_allclose(
+        CARHead(k=3, pool='lse', pool_r=1e-4)(feat).numpy(), mean,
+        atol=1e-3)
+    np.testing.assert_allclose(
+        CARHead(k=3, pool='lse', pool_r=1e3)(feat).numpy(), mx, atol=1e-2)
+    # top-k mean: ceil(0.2 * 20) = 4 largest values per channel
+    got = CARHead(k=3, pool='topk', pool_topk=0.2)(feat).numpy()
+    ref = np.sort(f, -1)[..., -4:].mean(-1).mean(-1)
+    np.testing.assert_allclose(got, ref, rtol=1e-9)
+    np.testing.assert_allclose(
+        CARHead(k=3, pool='topk', pool_topk=1.0)(feat).numpy(), mean,
+        rtol=1e-9)
+    np.testing.assert_allclose(
+        CARHead(k=3, pool='topk', pool_topk=0.01)(feat).numpy(), mx,
+        rtol=1e-9)  # one location: the paper's max
+    for bad in (dict(pool='avg'), dict(pool_r=0.), dict(pool_topk=0.),
+                dict(pool_topk=1.5), dict(real_loc_weight=-1.)):
+        with pytest.raises(ValueError, match='CARHead'):
+            CARHead(k=3, **bad)
+
+
+def test_car_head_max_pool_feeds_one_location_per_channel_topk_feeds_k():
+    feat = torch.randn(1, 4, 6, 6)
+    counts = {}
+    for pool, kw in (('max', {}), ('topk', dict(pool_topk=0.25)),
+                     ('lse', {})):
+        x = feat.clone().requires_grad_()
+        CARHead(k=2, pool=pool, **kw)(x).sum().backward()
+        counts[pool] = (x.grad.view(4, 36) != 0).sum(-1).tolist()
+    assert counts['max'] == [1] * 4
+    assert counts['topk'] == [9] * 4  # ceil(0.25 * 36)
+    assert counts['lse'] == [36] * 4
+
+
+def test_car_head_real_location_loss_matches_a_loop_reference():
+    torch.manual_seed(0)
+    head = CARHead(k=3, real_loc_weight=0.5)
+    feat = torch.randn(4, 6, 2, 3, dtype=torch.float64, requires_grad=True)
+    labels = torch.tensor([0, 1, 0, 1])
+    losses = head.loss(head(feat), labels, feat)
+    assert set(losses) == {'loss_loc', 'loss_real_loc'}
+    f = feat.detach().numpy().reshape(4, 2, 3, 6)
+    terms = []
+    for b in (0, 2):  # the real faces only
+        for p in range(6):
+            s = f[b, :, :, p].mean(-1)  # per-location logits of both classes
+            terms.append(np.log(np.exp(s).sum()) - s[0])
+    np.testing.assert_allclose(losses['loss_real_loc'].item(),
+                               0.5 * np.mean(terms), rtol=1e-9)
+    losses['loss_real_loc'].backward()
+    assert feat.grad[[1, 3]].abs().max() == 0  # no location term on fakes
+    assert feat.grad[[0, 2]].abs().min() > 0
+    # a batch of fakes only: zero, still in the graph
+    x = feat.detach().clone().requires_grad_()
+    fake = head.loss(head(x), torch.ones(4, dtype=torch.long), x)
+    assert fake['loss_real_loc'].item() == 0
+    fake['loss_real_loc'].backward()
+    assert x.grad is not None
+    # off by default (the paper): no location term, feat or not
+    assert set(CARHead(k=3).loss(head(feat), labels, feat)) == {'loss_loc'}
+
+
+def test_focus_logs_the_real_location_loss_per_branch():
+    torch.manual_seed(0)
+    model = _model(head=dict(type='CARHead', k=4, pool='topk',
+                             real_loc_weight=1.0), loc_weight=2.0)
+    data = _batch(model)
+    losses = model(**data, mode='loss')
+    assert {'loss_real_loc_rgb', 'loss_real_loc_sobel'} <= set(losses)
+    feats = model.extract_feat(data['inputs'])
+    labels = torch.tensor([0, 1, 0, 1])
+    want = model.heads['rgb'].loss(feats['branch']['rgb']['logits'], labels,
+                                   feats['branch']['rgb']['feat'])
+    torch.testing.assert_close(losses['loss_real_loc_rgb'],
+                               2.0 * want['loss_real_loc'])
+    torch.testing.assert_close(losses['loss_loc_rgb'], 2.0 * want['loss_loc'])
+
+
 def test_posterior_manipulation_map_is_the_fake_posterior_for_any_class():
     torch.manual_seed(0)
     model = _model(map_norm='posterior').eval()
@@ -236,3 +327,18 @@ def test_tensor_input_and_bad_inputs():
         model.data_preprocessor(dict(inputs=[
             torch.zeros(3, 32, 32, dtype=torch.uint8),
             torch.zeros(3, 16, 16, dtype=torch.uint8)]))
+
+
+def test_car_head_centred_pooling_ignores_a_uniform_shift():
+    torch.manual_seed(0)
+    feat = torch.randn(2, 6, 4, 4, dtype=torch.float64)
+    for pool in ('max', 'lse', 'topk'):
+        head = CARHead(k=3, pool=pool, pool_center=True)
+        torch.testing.assert_close(head(feat + 5.0), head(feat))
+        assert not torch.allclose(CARHead(k=3, pool=pool)(feat + 5.0),
+                                  CARHead(k=3, pool=pool)(feat))
+    # max of the centred channel: how far the peak stands above the mean
+    f = feat.numpy().reshape(2, 2, 3, 16)
+    ref = (f.max(-1) - f.mean(-1)).mean(-1)
+    np.testing.assert_allclose(CARHead(k=3, pool_center=True)(feat).numpy(),
+                               ref, rtol=1e-9)

@@ -4,7 +4,6 @@ import copy
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModel, ModuleDict
 from mmpretrain.structures import DataSample
@@ -63,7 +62,9 @@ class FoCus(BaseModel):
             class's, as the real-class posterior is its complement).
             Ignored by ``map_source='attention'``. Defaults to
             ``'minmax'``.
-        loc_weight (float): Weight of each branch's loc loss. Defaults to 1.
+        loc_weight (float): Weight of each branch's loc loss (and of its
+            head's real-location term, ``CARHead(real_loc_weight=...)``,
+            logged as ``loss_real_loc_<branch>``). Defaults to 1.
         fused_weight (float): lambda of Eq. 8. Defaults to 0.1.
         batch_branches (bool): Run the two backbones as one batched
             computation (stacked weights, ``torch.func.vmap``; see
@@ -270,8 +271,9 @@ class FoCus(BaseModel):
         labels = self._labels(data_samples, first.device)
         losses = {}
         for b, f in feats['branch'].items():
-            losses[f'loss_loc_{b}'] = self.loc_weight * \
-                self.heads[b].loss(f['logits'], labels)
+            for name, v in self.heads[b].loss(f['logits'], labels,
+                                              f['feat']).items():
+                losses[f'{name}_{b}'] = self.loc_weight * v
         if 'fused_logits' in feats:
             losses['loss_fused'] = self.fused_weight * F.cross_entropy(
                 feats['fused_logits'].float(), labels)

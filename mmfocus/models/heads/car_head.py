@@ -1,5 +1,6 @@
 # Copyright (c) mmfocus contributors.
 """CAR head: class logits and class-attentive region (CAR) maps from F'."""
+import math
 from typing import Optional
 
 import torch
@@ -9,6 +10,7 @@ from mmengine.model import BaseModule
 from mmfocus.registry import MODELS
 
 MAP_NORMS = ('minmax', 'posterior')
+POOLS = ('max', 'lse', 'topk')
 
 
 def minmax_normalize(x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
@@ -29,21 +31,71 @@ class CARHead(BaseModule):
     or the per-location class posterior
     ``P_c(p) = softmax_c(mean_j F'[c, j](p))`` (``'posterior'``): the
     probability the head gives class c when it sees location p alone (the
-    logit ``z_c`` is the mean over j of the max over p, so ``mean_j
-    F'[c, j](p) <= z_c``). Posterior maps keep one scale for every image:
+    logit ``z_c`` is the mean over j of the max over p, so with max pooling
+    ``mean_j F'[c, j](p) <= z_c``). Posterior maps keep one scale for every image:
     a real face's fake map stays low instead of being stretched to [0, 1].
+
+    Opt-in options of the weakly supervised (multiple-instance) kind,
+    not in the paper (issue 10's lever against maps whose evidence sits
+    off the blend; configs/focus/README.md, "Pooling and the
+    real-everywhere loss"):
+
+    - ``pool`` replaces the spatial max of Eq. 2 by a smoother one, so that
+      more locations than each channel's arg-max get a gradient (all of
+      them with ``'lse'``, the top k with ``'topk'``):
+      ``'lse'`` is ``(1/r) log mean_p exp(r F'(p))`` (between the mean,
+      r -> 0, and the max, r -> inf); ``'topk'`` the mean of the
+      ``ceil(pool_topk * h * w)`` largest values.
+    - ``pool_center`` subtracts each channel's spatial mean before pooling:
+      the logit then measures how far the strongest locations stand out
+      from the rest of the same face (a forgery as a local anomaly), not
+      their level, which content and position also move.
+    - ``real_loc_weight`` adds what a real/fake label already says about
+      every location: a real face is real everywhere. For each real face,
+      the cross-entropy of the per-location logits ``mean_j F'[c, j](p)``
+      (the ones the posterior map reads) against "real", averaged over
+      locations, times the weight. Fake faces get no location term (which
+      of their locations are fake is what the map must find).
 
     Args:
         num_classes (int): Defaults to 2.
         k (int): Channels per class. Defaults to 32.
+        pool (str): Spatial pooling of Eq. 2: ``'max'`` (the paper),
+            ``'lse'`` or ``'topk'``. Defaults to ``'max'``.
+        pool_r (float): Sharpness r of ``'lse'``. Defaults to 5.
+        pool_topk (float): Fraction of locations ``'topk'`` averages, in
+            (0, 1]. Defaults to 0.1.
+        pool_center (bool): Pool ``F' - mean_p F'`` instead of ``F'``.
+            Defaults to False.
+        real_loc_weight (float): Weight of the real-everywhere location
+            loss; 0 turns it off. Defaults to 0.
         init_cfg (dict, optional): Defaults to None.
     """
 
     def __init__(self, num_classes: int = 2, k: int = 32,
+                 pool: str = 'max', pool_r: float = 5.0,
+                 pool_topk: float = 0.1, pool_center: bool = False,
+                 real_loc_weight: float = 0.0,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if pool not in POOLS:
+            raise ValueError(f'CARHead pool must be one of {POOLS}, got '
+                             f'{pool!r}')
+        if not pool_r > 0:
+            raise ValueError(f'CARHead pool_r must be > 0, got {pool_r}')
+        if not 0 < pool_topk <= 1:
+            raise ValueError(f'CARHead pool_topk must be in (0, 1], got '
+                             f'{pool_topk}')
+        if not real_loc_weight >= 0:
+            raise ValueError(f'CARHead real_loc_weight must be >= 0, got '
+                             f'{real_loc_weight}')
         self.num_classes = num_classes
         self.k = k
+        self.pool = pool
+        self.pool_r = float(pool_r)
+        self.pool_topk = float(pool_topk)
+        self.pool_center = bool(pool_center)
+        self.real_loc_weight = float(real_loc_weight)
 
     def _split(self, feat: torch.Tensor) -> torch.Tensor:
         B, C, h, w = feat.shape
@@ -54,12 +106,45 @@ class CARHead(BaseModule):
 
     def forward(self, feat: torch.Tensor) -> torch.Tensor:
         """Class logits (B, num_classes) from F' (B, num_classes*k, h, w)."""
-        f = self._split(feat)
-        return f.flatten(-2).amax(dim=-1).mean(dim=-1)
+        f = self._split(feat).flatten(-2)  # (B, C, k, h*w)
+        if self.pool_center:
+            f = f - f.mean(dim=-1, keepdim=True)
+        if self.pool == 'max':
+            pooled = f.amax(dim=-1)
+        elif self.pool == 'lse':
+            r = self.pool_r
+            x = f.to(torch.promote_types(f.dtype, torch.float32))
+            pooled = (torch.logsumexp(r * x, dim=-1)
+                      - math.log(f.shape[-1])) / r
+            pooled = pooled.to(f.dtype)
+        else:
+            n = max(1, math.ceil(self.pool_topk * f.shape[-1]))
+            pooled = f.topk(n, dim=-1)[0].mean(dim=-1)
+        return pooled.mean(dim=-1)
 
-    def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """Localization loss: cross-entropy of softmax(z) against labels."""
-        return F.cross_entropy(logits.float(), labels)
+    def location_logits(self, feat: torch.Tensor) -> torch.Tensor:
+        """Per-location class logits ``mean_j F'[c, j](p)``,
+        (B, num_classes, h, w); their softmax is the posterior map."""
+        return self._split(feat).mean(dim=2)
+
+    def loss(self, logits: torch.Tensor, labels: torch.Tensor,
+             feat: Optional[torch.Tensor] = None) -> dict:
+        """Localization loss ``loss_loc``: cross-entropy of softmax(z)
+        against labels; with ``real_loc_weight > 0`` and ``feat`` given,
+        also ``loss_real_loc`` (see the class docstring)."""
+        losses = dict(loss_loc=F.cross_entropy(logits.float(), labels))
+        if self.real_loc_weight > 0 and feat is not None:
+            real = labels == 0
+            z = self.location_logits(feat[real])  # (R, C, h, w)
+            z = z.to(torch.promote_types(z.dtype, torch.float32))
+            if z.shape[0]:
+                target = torch.zeros(z.shape[:1] + z.shape[2:],
+                                     dtype=torch.long, device=z.device)
+                term = F.cross_entropy(z, target)
+            else:  # keep the graph (DDP) on a batch without real faces
+                term = z.sum() * 0.
+            losses['loss_real_loc'] = self.real_loc_weight * term
+        return losses
 
     def car_maps(self, feat: torch.Tensor, norm: str = 'minmax'
                  ) -> torch.Tensor:
