@@ -7,7 +7,8 @@ the fused manipulation map and each branch's per-location CAR logits
 the true soft mask ``M`` and the face hull (convex hull of the 68 landmarks)
 are area-averaged to the grid. Printed:
 
-- per-image AUC (sklearn) of the map against ``M > 0.5``: over all tokens
+- per-image AUC (:func:`mmfocus.evaluation.functional.binary_auc`, equal
+  to sklearn's) of the map against ``M > 0.5``: over all tokens
   (what ``MapQualityMetric`` scores, at token resolution), and only over
   the tokens inside the face hull (the blend is always in the face, so a
   map that only tells face from background scores high on the first and
@@ -32,25 +33,25 @@ import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.metrics import roc_auc_score
 
 from mmfocus.apis import init_model
+from mmfocus.evaluation.functional import binary_auc
 from mmfocus.registry import DATASETS
 from mmfocus.utils import register_all_modules
 
 
-def _auc(label: np.ndarray, score: np.ndarray):
-    if label.all() or not label.any():
-        return None
-    return roc_auc_score(label.ravel(), score.ravel())
+def _auc(label: np.ndarray, score: np.ndarray) -> float:
+    """Pixel AUC of ``score`` against a boolean label; nan if one class."""
+    return binary_auc(score.ravel(), label.ravel())
 
 
-def _hull(info: dict, shape) -> np.ndarray:
-    img = cv2.imread(info['img_path'])
-    lm = np.asarray(info['landmarks'], np.float32).astype(np.int32)
-    hull = np.zeros(img.shape[:2], np.float32)
+def _hull(landmarks, crop_shape, grid) -> np.ndarray:
+    """The landmarks' convex hull, drawn in the stored crop (``crop_shape``)
+    and area-averaged to the token grid."""
+    lm = np.asarray(landmarks, np.float32).astype(np.int32)
+    hull = np.zeros(tuple(crop_shape[:2]), np.float32)
     cv2.fillConvexPoly(hull, cv2.convexHull(lm), 1)
-    return cv2.resize(hull, shape[::-1], interpolation=cv2.INTER_AREA) > 0.5
+    return cv2.resize(hull, grid[::-1], interpolation=cv2.INTER_AREA) > 0.5
 
 
 @torch.no_grad()
@@ -89,18 +90,19 @@ def token_evidence(config: str, checkpoint: str, split: str = 'val',
                logits={}, twin_sd={})
     inside, outside = [], []
     for j, i in enumerate(fakes):
-        mask = items[i]['data_samples'].gt_mask
-        mask = torch.as_tensor(np.asarray(mask), dtype=torch.float32)
+        sample = items[i]['data_samples']
+        mask = torch.as_tensor(np.asarray(sample.gt_mask),
+                               dtype=torch.float32)
         mg = F.adaptive_avg_pool2d(mask.reshape(1, 1, *mask.shape[-2:]),
                                    grid)[0, 0].numpy()
-        hull = _hull(infos[i], grid)
+        hull = _hull(infos[i]['landmarks'], sample.ori_shape, grid)
         m = of['map'][j].numpy()
         for key, value in (('all', _auc(mg > 0.5, m)),
                            ('face', _auc((mg > 0.5)[hull], m[hull])),
                            ('face_vs_bg', _auc(hull, m)),
                            ('twin_ref', _auc(mg > 0.5,
                                              m - ot['map'][j].numpy()))):
-            if value is not None:
+            if not np.isnan(value):
                 res[key].append(value)
         inside.append(mg > 0.5)
         outside.append(mg < 0.05)

@@ -342,3 +342,16 @@ def test_car_head_centred_pooling_ignores_a_uniform_shift():
     ref = (f.max(-1) - f.mean(-1)).mean(-1)
     np.testing.assert_allclose(CARHead(k=3, pool_center=True)(feat).numpy(),
                                ref, rtol=1e-9)
+
+
+def test_pre_logits_without_cl_are_what_the_logits_average():
+    torch.manual_seed(0)
+    for head in (dict(type='CARHead', k=4),
+                 dict(type='CARHead', k=4, pool='topk', pool_center=True)):
+        model = _model(cl_neck=None, modalities=('rgb', ), head=head).eval()
+        data = _batch(model, training=False)
+        with torch.no_grad():
+            pre = model.extract_pre_logits(data['inputs'])
+            logits = model.extract_feat(data['inputs'])['branch']['rgb'][
+                'logits']
+        torch.testing.assert_close(pre.view(-1, 2, 4).mean(-1), logits)

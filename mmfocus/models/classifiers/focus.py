@@ -222,9 +222,10 @@ class FoCus(BaseModel):
 
         With CL: the fused token feature (fusion block, norm, token
         average) that the CL head classifies. Without CL:
-        each branch's CAR-head input ``F'`` max-pooled over space
-        (``(B, num_classes * k)``, the values the logits average),
-        concatenated over branches. The counterpart of mmpretrain's
+        each branch's CAR-head input ``F'`` pooled over space as the head
+        pools it (:meth:`CARHead.pool_channels`, the spatial max of Eq. 2
+        by default; ``(B, num_classes * k)``, the values the logits
+        average), concatenated over branches. The counterpart of mmpretrain's
         ``extract_feat(inputs, stage='pre_logits')``; used by the t-SNE
         plot (:mod:`mmfocus.visualization.tsne`).
         """
@@ -232,8 +233,8 @@ class FoCus(BaseModel):
         if 'fused_feat' in feats:
             return feats['fused_feat'].float()
         return torch.cat([
-            f['feat'].float().flatten(-2).amax(-1)
-            for f in feats['branch'].values()
+            self.heads[b].pool_channels(f['feat']).float().flatten(1)
+            for b, f in feats['branch'].items()
         ], dim=1)
 
     def _scores(self, feats: dict) -> torch.Tensor:

@@ -105,7 +105,13 @@ class CARHead(BaseModule):
         return feat.view(B, self.num_classes, self.k, h, w)
 
     def forward(self, feat: torch.Tensor) -> torch.Tensor:
-        """Class logits (B, num_classes) from F' (B, num_classes*k, h, w)."""
+        """Class logits (B, num_classes) from F' (B, num_classes*k, h, w):
+        the mean over each class's k channels of :meth:`pool_channels`."""
+        return self.pool_channels(feat).mean(dim=-1)
+
+    def pool_channels(self, feat: torch.Tensor) -> torch.Tensor:
+        """Each channel of F' pooled over space by ``pool`` (after
+        centring with ``pool_center``), (B, num_classes, k)."""
         f = self._split(feat).flatten(-2)  # (B, C, k, h*w)
         if self.pool_center:
             f = f - f.mean(dim=-1, keepdim=True)
@@ -120,7 +126,7 @@ class CARHead(BaseModule):
         else:
             n = max(1, math.ceil(self.pool_topk * f.shape[-1]))
             pooled = f.topk(n, dim=-1)[0].mean(dim=-1)
-        return pooled.mean(dim=-1)
+        return pooled
 
     def location_logits(self, feat: torch.Tensor) -> torch.Tensor:
         """Per-location class logits ``mean_j F'[c, j](p)``,
@@ -159,9 +165,9 @@ class CARHead(BaseModule):
         if norm not in MAP_NORMS:
             raise ValueError(f'map norm must be one of {MAP_NORMS}, got '
                              f'{norm!r}')
-        f = self._split(feat).float()
         if norm == 'posterior':
-            return f.mean(dim=2).softmax(dim=1)
+            return self.location_logits(feat.float()).softmax(dim=1)
+        f = self._split(feat).float()
         weights = f.mean(dim=(-2, -1), keepdim=True)  # GAP per channel
         maps = F.relu((weights * f).sum(dim=2))
         return minmax_normalize(maps)
