@@ -100,7 +100,8 @@ def test_car_head_smooth_pooling_matches_numpy_and_spans_mean_to_max():
         CARHead(k=3, pool='topk', pool_topk=0.01)(feat).numpy(), mx,
         rtol=1e-9)  # one location: the paper's max
     for bad in (dict(pool='avg'), dict(pool_r=0.), dict(pool_topk=0.),
-                dict(pool_topk=1.5), dict(real_loc_weight=-1.)):
+                dict(pool_topk=1.5), dict(real_loc_weight=-1.),
+                dict(fake_loc_weight=-1.)):
         with pytest.raises(ValueError, match='CARHead'):
             CARHead(k=3, **bad)
 
@@ -144,6 +145,35 @@ def test_car_head_real_location_loss_matches_a_loop_reference():
     assert x.grad is not None
     # off by default (the paper): no location term, feat or not
     assert set(CARHead(k=3).loss(head(feat), labels, feat)) == {'loss_loc'}
+
+
+def test_car_head_fake_location_loss_matches_a_loop_reference():
+    """Each fake's top ceil(pool_topk * h*w) locations by fake-minus-real
+    margin, cross-entropy against fake; reals get no such term."""
+    torch.manual_seed(1)
+    head = CARHead(k=3, pool_topk=0.34, fake_loc_weight=2.0)
+    feat = torch.randn(4, 6, 2, 3, dtype=torch.float64, requires_grad=True)
+    labels = torch.tensor([0, 1, 0, 1])
+    losses = head.loss(head(feat), labels, feat)
+    assert set(losses) == {'loss_loc', 'loss_fake_loc'}
+    f = feat.detach().numpy().reshape(4, 2, 3, 6)
+    terms = []
+    for b in (1, 3):  # the fakes only
+        s = f[b].mean(1)  # (2 classes, 6 locations)
+        top = np.argsort(-(s[1] - s[0]))[:3]  # ceil(0.34 * 6) = 3
+        for p in top:
+            terms.append(np.log(np.exp(s[:, p]).sum()) - s[1, p])
+    np.testing.assert_allclose(losses['loss_fake_loc'].item(),
+                               2.0 * np.mean(terms), rtol=1e-9)
+    losses['loss_fake_loc'].backward()
+    assert feat.grad[[0, 2]].abs().max() == 0
+    g = feat.grad[[1, 3]].view(2, 6, 6).abs().sum(1)  # per location
+    assert ((g > 0).sum(-1) == 3).all()  # only the 3 chosen locations
+    x = feat.detach().clone().requires_grad_()
+    real = head.loss(head(x), torch.zeros(4, dtype=torch.long), x)
+    assert real['loss_fake_loc'].item() == 0
+    real['loss_fake_loc'].backward()
+    assert x.grad is not None
 
 
 def test_focus_logs_the_real_location_loss_per_branch():

@@ -54,8 +54,16 @@ class CARHead(BaseModule):
       every location: a real face is real everywhere. For each real face,
       the cross-entropy of the per-location logits ``mean_j F'[c, j](p)``
       (the ones the posterior map reads) against "real", averaged over
-      locations, times the weight. Fake faces get no location term (which
+      locations, times the weight. Fake faces get no such term (which
       of their locations are fake is what the map must find).
+    - ``fake_loc_weight`` adds the other half of that multiple-instance
+      reading: a fake face is fake *somewhere*. For each fake face, the
+      cross-entropy against "fake" of the per-location logits at its
+      ``ceil(pool_topk * h * w)`` locations of largest fake-minus-real
+      margin, times the weight. It pins the level of the posterior map
+      on fakes, which ``pool_center`` leaves free. On the demo data it
+      hurts the within-face ranking (configs/focus/README.md, "One RGB
+      branch with the pooling lever"), so every config leaves it off.
 
     Args:
         num_classes (int): Defaults to 2.
@@ -69,6 +77,9 @@ class CARHead(BaseModule):
             Defaults to False.
         real_loc_weight (float): Weight of the real-everywhere location
             loss; 0 turns it off. Defaults to 0.
+        fake_loc_weight (float): Weight of the fake-somewhere location
+            loss (logged as ``loss_fake_loc``); 0 turns it off.
+            Defaults to 0.
         init_cfg (dict, optional): Defaults to None.
     """
 
@@ -76,6 +87,7 @@ class CARHead(BaseModule):
                  pool: str = 'max', pool_r: float = 5.0,
                  pool_topk: float = 0.1, pool_center: bool = False,
                  real_loc_weight: float = 0.0,
+                 fake_loc_weight: float = 0.0,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if pool not in POOLS:
@@ -86,9 +98,10 @@ class CARHead(BaseModule):
         if not 0 < pool_topk <= 1:
             raise ValueError(f'CARHead pool_topk must be in (0, 1], got '
                              f'{pool_topk}')
-        if not real_loc_weight >= 0:
-            raise ValueError(f'CARHead real_loc_weight must be >= 0, got '
-                             f'{real_loc_weight}')
+        for name, v in (('real_loc_weight', real_loc_weight),
+                        ('fake_loc_weight', fake_loc_weight)):
+            if not v >= 0:
+                raise ValueError(f'CARHead {name} must be >= 0, got {v}')
         self.num_classes = num_classes
         self.k = k
         self.pool = pool
@@ -96,6 +109,7 @@ class CARHead(BaseModule):
         self.pool_topk = float(pool_topk)
         self.pool_center = bool(pool_center)
         self.real_loc_weight = float(real_loc_weight)
+        self.fake_loc_weight = float(fake_loc_weight)
 
     def _split(self, feat: torch.Tensor) -> torch.Tensor:
         B, C, h, w = feat.shape
@@ -124,9 +138,11 @@ class CARHead(BaseModule):
                       - math.log(f.shape[-1])) / r
             pooled = pooled.to(f.dtype)
         else:
-            n = max(1, math.ceil(self.pool_topk * f.shape[-1]))
-            pooled = f.topk(n, dim=-1)[0].mean(dim=-1)
+            pooled = f.topk(self._topk_n(f.shape[-1]), dim=-1)[0].mean(-1)
         return pooled
+
+    def _topk_n(self, locations: int) -> int:
+        return max(1, math.ceil(self.pool_topk * locations))
 
     def location_logits(self, feat: torch.Tensor) -> torch.Tensor:
         """Per-location class logits ``mean_j F'[c, j](p)``,
@@ -136,21 +152,35 @@ class CARHead(BaseModule):
     def loss(self, logits: torch.Tensor, labels: torch.Tensor,
              feat: Optional[torch.Tensor] = None) -> dict:
         """Localization loss ``loss_loc``: cross-entropy of softmax(z)
-        against labels; with ``real_loc_weight > 0`` and ``feat`` given,
-        also ``loss_real_loc`` (see the class docstring)."""
+        against labels; with ``feat`` given, also ``loss_real_loc``
+        (``real_loc_weight > 0``) and ``loss_fake_loc``
+        (``fake_loc_weight > 0``), see the class docstring."""
         losses = dict(loss_loc=F.cross_entropy(logits.float(), labels))
-        if self.real_loc_weight > 0 and feat is not None:
-            real = labels == 0
-            z = self.location_logits(feat[real])  # (R, C, h, w)
-            z = z.to(torch.promote_types(z.dtype, torch.float32))
-            if z.shape[0]:
-                target = torch.zeros(z.shape[:1] + z.shape[2:],
-                                     dtype=torch.long, device=z.device)
-                term = F.cross_entropy(z, target)
-            else:  # keep the graph (DDP) on a batch without real faces
-                term = z.sum() * 0.
-            losses['loss_real_loc'] = self.real_loc_weight * term
+        if feat is None:
+            return losses
+        for cls, name, weight in ((0, 'loss_real_loc', self.real_loc_weight),
+                                  (1, 'loss_fake_loc', self.fake_loc_weight)):
+            if weight > 0:
+                losses[name] = weight * self._location_ce(
+                    feat[labels == cls], cls)
         return losses
+
+    def _location_ce(self, feat: torch.Tensor, cls: int) -> torch.Tensor:
+        """Cross-entropy against ``cls`` of the per-location logits of
+        faces of that class: at every location for real (0), at the top-k
+        fake-minus-real margins for fake (1); 0 with the graph kept (DDP)
+        for a batch without such faces."""
+        z = self.location_logits(feat)  # (N, C, h, w)
+        z = z.to(torch.promote_types(z.dtype, torch.float32)).flatten(2)
+        if not z.shape[0]:
+            return z.sum() * 0.
+        if cls == 1:
+            margin = z[:, 1] - z[:, 0]  # (N, h*w)
+            idx = margin.topk(self._topk_n(z.shape[-1]), dim=-1)[1]
+            z = z.gather(2, idx[:, None].expand(-1, z.shape[1], -1))
+        target = torch.full((z.shape[0], z.shape[2]), cls, dtype=torch.long,
+                            device=z.device)
+        return F.cross_entropy(z, target)
 
     def car_maps(self, feat: torch.Tensor, norm: str = 'minmax'
                  ) -> torch.Tensor:
