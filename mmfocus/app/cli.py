@@ -12,14 +12,16 @@ import sys
 
 from mmengine.config import DictAction
 from mmfocus.utils.cli import add_model_args
+from mmfocus.utils.config_index import checkout_root
 
 from .jobs import AppLimits
 from .server import create_app, is_loopback
 
 __all__ = ['parse_args', 'main', 'DEFAULT_DEMO_DIR']
 
-_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DEFAULT_DEMO_DIR = osp.join(_ROOT, 'demo', 'faces', 'photos')
+# a wheel carries no demo photos: then relative to the working folder
+DEFAULT_DEMO_DIR = osp.join(checkout_root() or '', 'demo', 'faces',
+                            'photos')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
