@@ -64,6 +64,10 @@ def parse_args(argv=None):
                    'when there is one, else cpu)')
     p.add_argument('--batch-size', type=int, default=16,
                    help='frames per forward pass (model sources)')
+    p.add_argument('--amp', choices=['none', 'bf16', 'fp16'],
+                   default='none',
+                   help='model sources: run the model under torch.autocast '
+                   'with this dtype (default none: fp32)')
     p.add_argument('--target-layer', default=None,
                    help='gradcam/scorecam: module whose tokens are '
                    'explained (default: the last block\'s norm1, e.g. '
@@ -128,7 +132,8 @@ def main(argv=None):
                              drop_unmapped=args.drop_unmapped,
                              progress=not args.no_progress,
                              target_layer=args.target_layer,
-                             score_batch_size=args.score_batch_size)
+                             score_batch_size=args.score_batch_size,
+                             amp=args.amp)
     finally:
         if started:
             import torch.distributed as dist

@@ -32,6 +32,11 @@ step() {  # step NAME TIMEOUT CMD...
 step bf16_b128 130 "$PY" $B $CFG --batch-size 128 --amp bf16 --warmup 3 \
   --repeats 7 --iters 3 --workers "$NW" --data-samples 3072 \
   --out "$OUT/bf16_b128.json" "${DATA[@]}"
+# 1b. the same pipeline from PNG files and from packed shards of the same
+#     faces (issue 15 item 3), NW workers; the model part is a token pass
+step data_shards 120 "$PY" $B $CFG --phases infer --reference none \
+  --warmup 0 --repeats 1 --no-memory --workers "$NW" --data-samples 2048 \
+  --data-shards --out "$OUT/data_shards.json" "${DATA[@]}"
 # 2. inference at a larger batch (throughput ceiling), bf16, no training
 step bf16_b512_infer 70 "$PY" $B $CFG --batch-size 512 --amp bf16 --warmup 2 \
   --repeats 5 --iters 2 --data-samples 0 --no-memory --phases infer \
@@ -65,4 +70,17 @@ step complexity_table8 150 "$PY" tools/analysis/complexity.py \
 step bf16_b128_compile 140 "$PY" $B $CFG --batch-size 128 --amp bf16 \
   --compile --warmup 3 --repeats 5 --iters 3 --data-samples 0 --no-memory \
   --out "$OUT/bf16_b128_compile.json"
+# 8. map generation (issue 15 item 5): faces/s of each source at 224 px,
+#    bf16 and fp32, FoCus / -CARP attention / GradCAM on random ViT-S weights
+#    (ScoreCAM: 384 passes per face, a few faces only)
+MAPS=(ssim pixdiff focus=$CFG attention=$CFG gradcam=configs/vit/vit-s_ffpp-c40.py)
+for amp in bf16 none; do
+  step maps_$amp 80 "$PY" tools/analysis/benchmark_maps.py --device cuda \
+    --amp $amp --faces 512 --batch-size 128 --repeats 3 --no-progress \
+    --source "${MAPS[@]}" --out "$OUT/maps_$amp.json"
+done
+step maps_scorecam 60 "$PY" tools/analysis/benchmark_maps.py --device cuda \
+  --amp bf16 --faces 8 --batch-size 1 --score-batch-size 384 --repeats 2 \
+  --no-progress --source scorecam=configs/vit/vit-s_ffpp-c40.py \
+  --out "$OUT/maps_scorecam.json"
 date +%T

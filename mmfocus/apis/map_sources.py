@@ -89,7 +89,8 @@ def pred_maps(model: nn.Module, imgs: Sequence[np.ndarray],
     out = []
     for ds in inference_model(model, list(imgs), batch_size=batch_size):
         m = ds.get(field)
-        m = m.numpy() if hasattr(m, 'numpy') else np.asarray(m)
+        m = m.float().numpy() if isinstance(m, torch.Tensor) \
+            else np.asarray(m)
         out.append(np.asarray(m, np.float32).squeeze())
     return out
 

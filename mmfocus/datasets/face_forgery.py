@@ -8,6 +8,7 @@ from mmengine.dataset import BaseDataset
 
 from mmfocus.registry import DATASETS
 from .paired import paired_self_blend
+from .shards import shard_refs, verify_shards
 
 CLASSES = ('real', 'fake')
 
@@ -27,6 +28,13 @@ class FaceForgeryDataset(BaseDataset):
     ``img_path``, ``mask_path`` (a soft or binary manipulation mask) and
     ``pair_path`` (a fake's real twin, for paired metrics and SSIM /
     difference maps) are relative to ``data_root`` / ``data_prefix['img']``.
+
+    A *packed* annotation (``tools/dataset_converters/pack_shards.py``,
+    :mod:`mmfocus.datasets.shards`) adds ``img_shard`` /
+    ``img_shard_index`` and ``mask_shard`` / ``mask_shard_index`` (also
+    relative to the data root): ``LoadFace`` and ``LoadManipulationMask``
+    then copy the decoded face and mask out of memory-mapped ``.npy``
+    shards instead of decoding PNGs, with the same arrays.
 
     Args:
         ann_file (str): Annotation JSON.
@@ -50,7 +58,10 @@ class FaceForgeryDataset(BaseDataset):
             entries exists (one ``stat`` per file) and raise one error with
             the number of missing files and the first few; otherwise a
             missing image fails only when its sample is loaded, possibly
-            hours into a run. Defaults to True.
+            hours into a run. For packed entries the shard files are
+            checked instead of the PNGs, and against the annotation's
+            manifest (size and header of each shard, no checksum).
+            Defaults to True.
         **kwargs: Other :class:`mmengine.dataset.BaseDataset` arguments.
     """
     METAINFO = dict(classes=CLASSES)
@@ -142,6 +153,9 @@ class FaceForgeryDataset(BaseDataset):
         info['img_path'] = self._join(raw['img_path'])
         info['mask_path'] = self._join(raw.get('mask_path'))
         info['pair_path'] = self._join(raw.get('pair_path'))
+        for key in ('img_shard', 'mask_shard'):
+            if key in raw:
+                info[key] = self._join(raw[key])
         info.setdefault('video_id', None)
         info.setdefault('frame_idx', 0)
         info.setdefault('method', 'real' if label == 0 else 'fake')
@@ -159,23 +173,30 @@ class FaceForgeryDataset(BaseDataset):
         return data
 
     def _check_files(self, data: List[dict], show: int = 5) -> None:
-        """One ``stat`` per annotated file; one error for all missing."""
-        missing, n = [], 0
+        """One ``stat`` per annotated file (per shard for packed entries);
+        one error for all missing."""
+        files, shards = [], {}
         for d in data:
-            for key in ('img_path', 'mask_path'):
-                path = d.get(key)
-                if path is None:
-                    continue
-                n += 1
-                if not osp.isfile(path):
-                    missing.append(path)
+            refs = shard_refs([d])
+            shards.update((ref[1], None) for ref in refs)
+            kinds = {ref[0] for ref in refs}
+            for key, kind in (('img_path', 'faces'), ('mask_path', 'masks')):
+                if d.get(key) is not None and kind not in kinds:
+                    files.append(d[key])
+        files += list(shards)
+        missing = [p for p in files if not osp.isfile(p)]
         if missing:
             shown = ', '.join(missing[:show]) + (
                 ', ...' if len(missing) > show else '')
             raise FileNotFoundError(
-                f'{self.ann_file}: {len(missing)} of {n} annotated files '
-                f'are missing (img_path / mask_path), e.g. {shown} (wrong '
-                'data_root? check_files=False skips this check)')
+                f'{self.ann_file}: {len(missing)} of {len(files)} annotated '
+                'files are missing (img_path / mask_path / shards), e.g. '
+                f'{shown} (wrong data_root? check_files=False skips this '
+                'check)')
+        manifest = (self.metainfo.get('shards') or {}).get('manifest')
+        if shards and manifest:
+            verify_shards(osp.join(osp.dirname(self.ann_file), manifest),
+                          files=shards)
 
     def get_gt_labels(self):
         import numpy as np

@@ -46,8 +46,10 @@ def vit_reshape_transform(grid: Sequence[int]) -> Callable:
         grid (Sequence[int]): The patch grid ``(h, w)``.
 
     Returns:
-        callable: ``(B, P + h*w, D)`` tokens -> ``(B, D, h, w)``; the ``P``
-        leading tokens (the class token) are dropped.
+        callable: ``(B, P + h*w, D)`` tokens -> ``(B, D, h, w)`` float32
+        (``pytorch_grad_cam`` hands the activations and gradients to
+        numpy, which has no bfloat16; under autocast they are half
+        precision); the ``P`` leading tokens (the class token) are dropped.
     """
     h, w = int(grid[0]), int(grid[1])
 
@@ -57,7 +59,7 @@ def vit_reshape_transform(grid: Sequence[int]) -> Callable:
                              f'got {tuple(tokens.shape)}')
         patches = tokens[:, tokens.shape[1] - h * w:]
         return patches.reshape(tokens.shape[0], h, w,
-                               tokens.shape[2]).permute(0, 3, 1, 2)
+                               tokens.shape[2]).permute(0, 3, 1, 2).float()
 
     return transform
 

@@ -42,7 +42,7 @@ Example:
 import copy
 import os.path as osp
 import warnings
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -141,6 +141,17 @@ def _twin(entry: dict, fake: np.ndarray, data_root: str,
     return real
 
 
+def read_pair(entry: dict, data_root: str) -> Tuple[np.ndarray,
+                                                    Optional[np.ndarray]]:
+    """A fake frame's crop and its real twin (resized to it where the
+    sizes differ, with a warning), or ``(crop, None)`` without a
+    ``pair_path``: what :func:`generate_maps` reads for each frame."""
+    fake = _read(osp.join(data_root, entry['img_path']))
+    if not entry.get('pair_path'):
+        return fake, None
+    return fake, _twin(entry, fake, data_root, [])
+
+
 def clip_frames(entries: List[dict]):
     """``((i, t), frame entry)`` for every frame ``t`` of every clip entry
     ``i`` of a clip annotation (``clip_paths`` / ``clip_pair_paths``), so
@@ -171,7 +182,8 @@ def generate_maps(ann_file: str,
                   progress: bool = True,
                   log: Callable[[str], None] = print,
                   target_layer: Optional[str] = None,
-                  score_batch_size: int = 64) -> Dict:
+                  score_batch_size: int = 64,
+                  amp: Optional[str] = None) -> Dict:
     """Write one map PNG per fake frame and the annotation pointing to them.
 
     A clip annotation (entries with ``clip_paths``, for video models) gets
@@ -221,6 +233,12 @@ def generate_maps(ann_file: str,
             target_layer=...)``.
         score_batch_size (int): ``'scorecam'``: masked images per forward
             pass. Defaults to 64.
+        amp (str, optional): ``'bf16'`` / ``'fp16'``: model sources run
+            under ``torch.autocast`` (see
+            :meth:`~mmfocus.maps.sources.BaseMapSource.compute`; the
+            written maps differ from fp32 ones by at most a few of the 255
+            PNG levels, docs/en/useful_tools/benchmark.md). Defaults to
+            None (fp32).
 
     Returns:
         dict: ``out_ann``, ``report`` (path of ``report.json``) and counts
@@ -298,7 +316,7 @@ def generate_maps(ann_file: str,
                 twins = [_twin(e, fake, data_root, resized)
                          for (_, e, _), fake in zip(chunk, imgs)]
             maps = src.compute(imgs, twins=twins, model=model,
-                               batch_size=batch_size)
+                               batch_size=batch_size, amp=amp)
             for (i, _, dst), m in zip(chunk, maps):
                 atomic_save_image(dst, map_to_uint8(m))
             bar.update(len(chunk))

@@ -21,6 +21,7 @@ Example:
     >>> src = build_map_source('ssim')
     >>> [m] = src.compute([fake_bgr], twins=[real_bgr])
 """
+import contextlib
 from typing import List, Optional, Sequence, Tuple
 
 import cv2
@@ -71,7 +72,8 @@ class BaseMapSource:
 
     def compute(self, imgs: Sequence[np.ndarray],
                 twins: Optional[Sequence[np.ndarray]] = None, model=None,
-                batch_size: int = 16) -> List[np.ndarray]:
+                batch_size: int = 16,
+                amp: Optional[str] = None) -> List[np.ndarray]:
         """Maps of BGR uint8 crops, each float32 ``(h, w)`` in [0, 1] at its
         crop's size (resized bilinearly where the source gives another
         size, e.g. a model's input size).
@@ -82,6 +84,11 @@ class BaseMapSource:
                 of its crop's shape; required when :attr:`needs_twin`.
             model (nn.Module, optional): Required when :attr:`needs_model`.
             batch_size (int): Crops per forward pass. Defaults to 16.
+            amp (str, optional): ``'bf16'`` or ``'fp16'``: a model source
+                runs its model under ``torch.autocast`` on the model's
+                device (:func:`amp_context`); the maps are float32 either
+                way. Ignored by the sources without a model. Defaults to
+                None (fp32).
         """
         if self.needs_twin:
             if twins is None or len(twins) != len(imgs):
@@ -91,8 +98,10 @@ class BaseMapSource:
             self.check_model(model)
         if batch_size < 1:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
+        with amp_context(model if self.needs_model else None, amp):
+            maps = self.maps(imgs, twins, model, batch_size)
         out = []
-        for img, m in zip(imgs, self.maps(imgs, twins, model, batch_size)):
+        for img, m in zip(imgs, maps):
             m = np.nan_to_num(np.asarray(m, np.float32))
             h, w = img.shape[:2]
             if m.shape != (h, w):
@@ -126,6 +135,25 @@ class PixelDiffMap(BaseMapSource):
 class ThresholdedPixelDiffMap(PixelDiffMap):
     """The pixel difference thresholded at 0.1 (the paper's variant)."""
     thr = 0.1
+
+
+#: ``amp`` of :meth:`BaseMapSource.compute`: autocast dtype names.
+AMP_DTYPES = ('bf16', 'fp16')
+
+
+def amp_context(model, amp: Optional[str]):
+    """``torch.autocast`` on ``model``'s device with ``amp`` (``'bf16'`` /
+    ``'fp16'``), or a null context for None / ``'none'`` (or no model)."""
+    if amp in (None, 'none') or model is None:
+        return contextlib.nullcontext()
+    if amp not in AMP_DTYPES:
+        raise ValueError(f"amp must be one of {AMP_DTYPES}, 'none' or None, "
+                         f'got {amp!r}')
+    import torch
+    param = next(model.parameters(), None)
+    device = param.device if param is not None else torch.device('cpu')
+    dtype = torch.bfloat16 if amp == 'bf16' else torch.float16
+    return torch.autocast(device_type=device.type, dtype=dtype)
 
 
 def _names() -> Tuple[str, ...]:

@@ -1,8 +1,12 @@
 # Copyright (c) mmfocus contributors.
 """One clear error line for bad input in the command-line tools."""
 import functools
+import json
 import os
+import os.path as osp
 import sys
+
+from .io import atomic_write_json
 
 # Errors that mean "bad input" (a missing or corrupt file, a wrong key, an
 # unknown registry type, a mismatched checkpoint) or a failed write (a full
@@ -81,3 +85,15 @@ def cli_main(fn):
             sys.exit(1)
 
     return wrapper
+
+
+def save_result_json(path: str, result) -> None:
+    """Write a tool's ``--out`` JSON atomically and say whether it was new
+    (``Wrote``) or replaced an earlier result (``Replaced``): a benchmark
+    rerun with the same ``--out`` supersedes the old figures, never
+    silently."""
+    existed = osp.exists(path)
+    # a JSON round trip first: a value JSON cannot hold fails before the
+    # old file is touched
+    atomic_write_json(path, json.loads(json.dumps(result)))
+    print(f'{"Replaced" if existed else "Wrote"} {osp.abspath(path)}')

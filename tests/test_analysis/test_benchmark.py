@@ -319,6 +319,34 @@ def test_data_pipeline_on_tiny_demo_data(tiny_demo_data):
     assert res['dataset_size'] == reals
 
 
+def test_shard_comparison_on_tiny_demo_data(tiny_demo_data, tmp_path):
+    """The same pipeline from PNG files and from packed shards of the same
+    faces, alternating; the report prints the ratio."""
+    res = B.benchmark_shard_comparison(
+        _tiny_train_dataset_cfg(tiny_demo_data), batch_size=2, workers=0,
+        samples=6, work_dir=str(tmp_path), rounds=2)
+    assert res['status'] == 'measured' and res['subset'] == 6
+    assert res['pack']['faces'] == 6 and res['pack']['shards'] >= 1
+    for kind in ('png', 'shards'):
+        r = res[kind]
+        assert r['images'] == 12  # 6 pairs of the paired demo config
+        assert len(r['img_s_rounds']) == 2 and r['load_ms_per_img'] > 0
+        assert r['img_s'] == pytest.approx(statistics.median(
+            r['img_s_rounds']))
+    assert res['shards']['ann_file'].endswith(osp.join('packed',
+                                                       'subset.json'))
+    assert res['ratio'] == pytest.approx(res['shards']['img_s'] /
+                                         res['png']['img_s'])
+    assert res['time_saved'] == pytest.approx(1 - 1 / res['ratio'])
+    text = B.format_report(_result(data_shards=res, targets=dict(
+        gpu_train_img_s=3000.)))
+    assert 'PNG vs packed shards' in text and f'{res["ratio"]:.3f}x' in text
+    assert 'shards save' in text and 'loading alone' in text
+    aim = B.workers_needed(3000, res['shards']['img_s_per_worker'])
+    assert '3000 img/s GPU aim: PNG ' in text and \
+        text.endswith(f'shards {aim}')
+
+
 def test_data_pipeline_skipped_without_annotations(tmp_path):
     res = B.benchmark_data_pipeline(_tiny_train_dataset_cfg(str(tmp_path)),
                                     batch_size=4, workers=0, samples=10)
@@ -410,9 +438,17 @@ def test_tool_phases_infer_only_with_data(tiny_demo_data, tmp_path):
     proc = _run([CFG, '--reference', 'vit-test', '--batch-size', '2',
                  '--warmup', '0', '--repeats', '1', '--threads', '1',
                  '--phases', 'infer', '--no-memory', '--workers', '0',
-                 '--data-samples', '4', '--out', str(out), '--cfg-options',
+                 '--data-samples', '4', '--data-shards', '--out', str(out),
+                 '--cfg-options',
                  f'train_dataloader.dataset.data_root={tiny_demo_data}'])
     res = json.load(open(out))
+    # --data-shards: the same pipeline from packed shards, beside the PNGs
+    shards = res['data_shards']
+    assert shards['status'] == 'measured' and shards['png']['images'] == 8
+    assert f'{shards["ratio"]:.3f}x' in proc.stdout
+    assert 'PNG vs packed shards' in proc.stdout
+    assert res['workers_needed']['gpu_train_aim_shards'] == \
+        B.workers_needed(3000, shards['shards']['img_s_per_worker'])
     assert set(res['models']) == {'infer'}
     assert res['models']['infer']['ratio']['ratio'] > 0
     assert res['setting']['phases'] == ['infer']

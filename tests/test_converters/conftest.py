@@ -1,8 +1,11 @@
 # Copyright (c) mmfocus contributors.
 """Fixtures: the tiny FF++ tree (see ffpp_fixture.py), a dlib detector, one
-full conversion of the tree, and a simulated kill during a conversion."""
+full conversion of the tree, a copy of it with the FF++ tool's arguments,
+and a simulated kill during a conversion."""
+import shutil
+
 import pytest
-from ffpp_fixture import CONVERT_KW, build_ffpp_tree
+from ffpp_fixture import CONVERT_KW, METHODS, build_ffpp_tree
 
 
 @pytest.fixture(scope='session')
@@ -29,6 +32,21 @@ def ffpp_converted(ffpp_tree, dlib_det, tmp_path_factory):
     summary = convert_ffpp(root, out, split_dir=split_dir,
                            face_detector=dlib_det, **CONVERT_KW)
     return summary, summary['out_dir']
+
+
+@pytest.fixture
+def ffpp_cli(ffpp_tree, ffpp_converted, tmp_path, load_tool):
+    """``(tool, out, args)``: ``tools/dataset_converters/ffpp.py`` loaded,
+    a copy of the full conversion in ``out / 'c23'`` and the arguments that
+    repeat it there (add ``--merge-only`` etc.)."""
+    tool = load_tool('tools/dataset_converters/ffpp.py')
+    root, split_dir = ffpp_tree
+    out = tmp_path / 'out'
+    shutil.copytree(ffpp_converted[1], out / 'c23')
+    args = [root, str(out), '--compression', 'c23', '--frames', '4',
+            '--methods', *METHODS, '--size', '64', '--real-oversample', '2',
+            '--splits', split_dir, '--no-progress']
+    return tool, out, args
 
 
 @pytest.fixture

@@ -358,8 +358,8 @@ def test_truncated_video(ffpp_tree, dlib_det, tmp_path, monkeypatch):
                     '000.mp4')
     real_read = process.read_frames
 
-    def cut(p, indices):  # the stream ends after frame 4
-        frames, bad = real_read(p, [i for i in indices if i <= 4])
+    def cut(p, indices, **kwargs):  # the stream ends after frame 4
+        frames, bad = real_read(p, [i for i in indices if i <= 4], **kwargs)
         return frames, sorted(set(bad) | {i for i in indices if i > 4})
 
     monkeypatch.setattr(process, 'read_frames', cut)
@@ -395,17 +395,10 @@ def test_fake_shorter_than_its_twin(ffpp_tree, dlib_det, tmp_path):
     assert report['beyond_end'] == {'Deepfakes/000_001': [5, 7]}
 
 
-def test_cli(ffpp_tree, ffpp_converted, tmp_path, capsys, read_tree,
-             load_tool):
-    tool = load_tool('tools/dataset_converters/ffpp.py')
-    root, split_dir = ffpp_tree
-    _, ref = ffpp_converted
-    out = tmp_path / 'out'
-    shutil.copytree(ref, out / 'c23')
+def test_cli(ffpp_cli, ffpp_converted, tmp_path, capsys, read_tree):
+    tool, out, base = ffpp_cli
+    ref = ffpp_converted[1]
     os.remove(out / 'c23' / 'train.json')
-    base = [root, str(out), '--compression', 'c23', '--frames', '4',
-            '--methods', *METHODS, '--size', '64', '--real-oversample', '2',
-            '--splits', split_dir, '--no-progress']
     assert tool.main(base + ['--merge-only']) == 0
     assert 'wrote the annotation files' in capsys.readouterr().out
     assert read_tree(str(out / 'c23')) == read_tree(ref)

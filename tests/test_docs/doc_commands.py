@@ -141,6 +141,9 @@ LEDGER: Dict[str, Tool] = {
     '.dev_scripts/analysis/boundary_auc.py': Tool(
         tests=('tests/test_evaluation/test_boundary_auc.py::'
                'test_known_answers',)),
+    '.dev_scripts/analysis/convert_memory.py': Tool(
+        tests=('tests/test_converters/test_convert_memory.py::'
+               'test_convert_memory_on_a_tiny_tree', )),
     '.dev_scripts/analysis/token_evidence.py': Tool(
         tests=('tests/test_evaluation/test_token_evidence.py::'
                'test_known_answers',)),
@@ -155,6 +158,7 @@ LEDGER: Dict[str, Tool] = {
     'tools/analysis/benchmark.py': Tool(
         tests=(f'{BENCH}::test_tool_on_tiny_config',
                f'{BENCH}::test_tool_without_reference_and_data',
+               f'{BENCH}::test_tool_phases_infer_only_with_data',
                f'{BENCH}::test_tool_bad_input_is_one_error_line'),
         not_run={
             '--amp': 'bf16/fp16 timings are a GPU measurement; fp16 without '
@@ -163,6 +167,10 @@ LEDGER: Dict[str, Tool] = {
             'compilation on CPU',
             '--iters': 'steps per timed sample (default 1)',
         }),
+    'tools/analysis/benchmark_decode.py': Tool(
+        tests=('tests/test_analysis/test_benchmark_decode.py::test_tool',)),
+    'tools/analysis/benchmark_maps.py': Tool(
+        tests=('tests/test_analysis/test_benchmark_maps.py::test_tool',)),
     'tools/model_converters/timm_vit_to_mmfocus.py': Tool(
         tests=('tests/test_models/test_vit.py::'
                'test_converter_on_random_deit_s_checkpoint',),
@@ -230,15 +238,23 @@ LEDGER: Dict[str, Tool] = {
                'test_robustness_tool_table_json_plot',)),
     'tools/dataset_converters/ffpp.py': Tool(
         tests=('tests/test_converters/test_ffpp.py::test_cli',
-               'tests/test_converters/test_clips.py::test_cli_clips'),
+               'tests/test_converters/test_clips.py::test_cli_clips',
+               'tests/test_converters/test_pack_shards_option.py::'
+               'test_pack_shards_option'),
         not_run={'--workers': 'worker processes: run through the Python API '
                  'in test_two_workers_and_progress_bar'}),
+    'tools/dataset_converters/pack_shards.py': Tool(
+        tests=('tests/test_datasets/test_shards.py::test_pack_tool',)),
     'tools/dataset_converters/celebdf.py': Tool(
         tests=('tests/test_converters/test_celebdf.py::test_cli',),
         not_run={'--workers': 'worker processes: see the FF++ converter'}),
     'tools/dataset_converters/dfdc.py': Tool(
         tests=('tests/test_converters/test_dfdc.py::test_cli',),
-        not_run={'--workers': 'worker processes: see the FF++ converter'}),
+        not_run={'--workers': 'worker processes: see the FF++ converter',
+                 '--decoder': 'an option every converter shares (cli.py); '
+                 'run through the FF++ tool in tests/test_converters/'
+                 'test_decoders.py::test_conversion_with_pyav_is_the_same',
+                 '--decode-threads': 'see --decoder'}),
     'tools/dataset_converters/dfdcp.py': Tool(
         tests=('tests/test_converters/test_dfdcp.py::test_cli_and_config',),
         not_run={'--workers': 'worker processes: see the FF++ converter'}),

@@ -111,6 +111,28 @@ def test_focus_source(data, tmp_path, tiny_ckpt, run_maps):
     assert n_fake > 0
 
 
+def test_focus_source_amp(data, tmp_path, tiny_ckpt, run_maps):
+    """--amp bf16: the written maps stay within the documented tolerance of
+    the fp32 ones (mean |diff| < 0.01 and pixel r > 0.99 over all maps;
+    docs/en/useful_tools/benchmark.md "Map generation")."""
+    maps = {}
+    for amp in ('none', 'bf16'):
+        out_dir = str(tmp_path / amp)
+        run_maps('--source', 'focus', '--config', TINY_CFG, '--checkpoint',
+                 tiny_ckpt, '--ann', osp.join(data, 'val.json'),
+                 '--data-root', data, '--out-dir', out_dir, '--out-ann',
+                 str(tmp_path / f'{amp}.json'), '--amp', amp)
+        maps[amp] = [read_map(osp.join(out_dir, 'focus',
+                                       e['img_path'] + '.png'))
+                     for e in read_entries(str(tmp_path / f'{amp}.json'))
+                     if e['gt_label'] == 1]
+    a, b = (np.concatenate([m.ravel() for m in maps[k]])
+            for k in ('none', 'bf16'))
+    assert a.size > 0 and a.std() > 0
+    assert np.abs(a - b).mean() < 0.01
+    assert np.corrcoef(a, b)[0, 1] > 0.99
+
+
 def test_resume_skips_existing(data, run_maps):
     out_dir = osp.join(data, 'maps')
     args = ['--source', 'pixdiff', '--ann', 'train.json', '--data-root',

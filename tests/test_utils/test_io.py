@@ -48,3 +48,18 @@ def test_load_json_lines(tmp_path):
         load_json_lines(str(path))
     with pytest.raises(FileNotFoundError, match='gone.json'):
         load_json_lines(str(tmp_path / 'gone.json'))
+
+
+def test_save_result_json_says_when_it_replaces(tmp_path, capsys):
+    from mmfocus.utils.cli import save_result_json
+    path = tmp_path / 'res.json'
+    save_result_json(str(path), {'a': (1, 2)})
+    assert capsys.readouterr().out.strip() == f'Wrote {path}'
+    assert json.loads(path.read_text()) == {'a': [1, 2]}
+    save_result_json(str(path), {'a': 3})
+    assert capsys.readouterr().out.strip() == f'Replaced {path}'
+    # a value JSON cannot hold fails before the old result is touched
+    with pytest.raises(TypeError):
+        save_result_json(str(path), {'a': object()})
+    assert json.loads(path.read_text()) == {'a': 3}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['res.json']

@@ -9,7 +9,9 @@ default, random weights, same batch, precision, device and optimizer), with
 their medians, spreads and the ratio model / reference; peak memory; the
 data preprocessor and the modality filters alone on the device; and the
 config's train pipeline (decode + transforms) through a DataLoader, in
-images/s per worker, with the workers needed to feed the training step.
+images/s per worker, with the workers needed to feed the training step;
+with ``--data-shards`` the same pipeline also reads packed shards of the same
+faces (packed to a temporary folder), alternating with the PNG files.
 
 Examples:
     python tools/analysis/benchmark.py configs/focus/vit-s_ffpp-lq.py \\
@@ -22,8 +24,7 @@ Examples:
 """
 import argparse
 import copy
-import json
-import os.path as osp
+import tempfile
 
 
 AMP_DTYPES = {'none': None, 'bf16': 'bfloat16', 'fp16': 'float16'}
@@ -85,6 +86,11 @@ def parse_args(argv=None):
     p.add_argument('--data-samples', type=int, default=256,
                    help='images through the data pipeline (0 skips it). '
                    'Defaults to 256')
+    p.add_argument('--data-shards', action='store_true',
+                   help='also time the data pipeline reading packed shards '
+                   '(mmfocus.datasets.shards) of the same faces, packed to '
+                   'a temporary folder, alternating with the PNG files; '
+                   'reports both rates per worker and their ratio')
     p.add_argument('--threads', type=int, default=None,
                    help='torch CPU threads (torch.set_num_threads). '
                    'Defaults to torch\'s choice')
@@ -201,7 +207,7 @@ def main(argv=None):
     from mmfocus.analysis.flops import infer_input_shape
     from mmfocus.apis.runner import load_config
     from mmfocus.registry import MODELS
-    from mmfocus.utils.io import atomic_write_json
+    from mmfocus.utils.cli import save_result_json
 
     device = _device(args.device)
     if args.threads:
@@ -292,6 +298,17 @@ def main(argv=None):
     else:
         data = dict(status='skipped',
                     reason='the config has no train_dataloader.dataset')
+    shards = None
+    if args.data_shards and data['status'] == 'measured':
+        mp_cfg = (cfg.get('env_cfg') or {}).get('mp_cfg') or {}
+        with tempfile.TemporaryDirectory(prefix='mmfocus-shards-') as tmp:
+            shards = B.benchmark_shard_comparison(
+                loader_cfg['dataset'], batch_size, workers, args.data_samples,
+                tmp, collate_fn=collate, pin_memory=pin,
+                opencv_threads=mp_cfg.get('opencv_num_threads', 0),
+                seed=args.seed)
+    elif args.data_shards:
+        shards = dict(status='skipped', reason='no PNG data pipeline measured')
     if not args.no_memory:  # last: it changes how CPU memory is freed
         timings['memory'] = B.measure_memory(models, wrappers, batch,
                                              amp_dtype, args.infer_mode)
@@ -303,6 +320,10 @@ def main(argv=None):
             train_img_s, per),
                   gpu_train_aim=B.workers_needed(args.gpu_train_aim, per),
                   gpu_train_aim_img_s=args.gpu_train_aim)
+    if shards and shards['status'] == 'measured':
+        for kind in ('png', 'shards'):
+            wn[f'gpu_train_aim_{kind}'] = B.workers_needed(
+                args.gpu_train_aim, shards[kind]['img_s_per_worker'])
     ref_desc = 'none' if reference is None else (
         f'{branches} x {args.reference} ({ref_spec[0]}, random weights, '
         f'drop_path_rate {dpr})')
@@ -324,11 +345,11 @@ def main(argv=None):
                      gpu_train_img_s=args.gpu_train_aim,
                      gpu_infer_img_s=args.gpu_infer_aim),
         models=timings, preprocessor=pre, data=data, workers_needed=wn)
+    if shards is not None:
+        result['data_shards'] = shards
     print(B.format_report(result))
     if args.out:
-        existed = osp.exists(args.out)
-        atomic_write_json(args.out, json.loads(json.dumps(result)))
-        print(f'{"Replaced" if existed else "Wrote"} {osp.abspath(args.out)}')
+        save_result_json(args.out, result)
     return result
 
 

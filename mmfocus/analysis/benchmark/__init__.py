@@ -19,7 +19,15 @@ What is timed:
 * the **data preprocessor** and the **modality filters** alone on the device;
 * peak memory of one step of each (after the timings);
 * the **data pipeline** alone: the config's train pipeline (decode and
-  transforms) through a ``DataLoader`` with N workers.
+  transforms) through a ``DataLoader`` with N workers; on request the same
+  pipeline reading packed shards of the same faces
+  (:func:`benchmark_shard_comparison`);
+* **map generation** (:mod:`.maps`, ``tools/analysis/benchmark_maps.py``):
+  faces/s of each map source on the same crops, interleaved, with the AMP
+  maps' deviation from fp32;
+* **video decoding** (:mod:`.decode`, ``tools/analysis/benchmark_decode.py``):
+  frames/s of the converters' decoders (OpenCV, PyAV threads) on the same
+  videos, with the resident memory over the videos.
 
 Timings use ``time.perf_counter`` with ``torch.cuda.synchronize()`` before
 and after each timed call on a GPU. Peak memory is
@@ -30,8 +38,10 @@ Modules: :mod:`.reference` (the two-backbone reference), :mod:`.steps`
 (the batch and the step builders), :mod:`.timing` (interleaved timings and
 statistics), :mod:`.memory` (memory probing), :mod:`.models` (the model and
 preprocessor benchmarks), :mod:`.pipeline` (the data-pipeline benchmark),
-:mod:`.environment` and :mod:`.report`. The targets a result is judged
-against are the caller's (``tools/analysis/benchmark.py``).
+:mod:`.maps` (map generation), :mod:`.decode` (video decoding),
+:mod:`.environment` and :mod:`.report`.
+The targets a result is judged against are the caller's
+(``tools/analysis/benchmark.py``).
 
 Example:
     >>> from mmfocus.analysis.benchmark import interleaved_timings
@@ -40,10 +50,15 @@ Example:
     >>> sorted(t), len(t['a'])
     (['a', 'b'], 3)
 """
+from .decode import (DEFAULT_DECODERS, benchmark_decoders,
+                     write_synthetic_video)
 from .environment import environment_info
+from .maps import (amp_deviation, benchmark_map_sources, load_pairs,
+                   synthetic_pairs)
 from .memory import MemoryProbe, measure_memory, static_bytes
 from .models import benchmark_models, benchmark_preprocessor
-from .pipeline import benchmark_data_pipeline, workers_needed
+from .pipeline import (benchmark_data_pipeline, benchmark_shard_comparison,
+                       workers_needed)
 from .reference import (VIT_ALIASES, TwoBackboneReference, build_reference,
                         build_reference_backbone, parse_reference)
 from .report import format_report
@@ -58,6 +73,9 @@ __all__ = [
     'MemoryProbe', 'static_bytes', 'measure_memory', 'make_train_step',
     'make_infer_step',
     'compile_forward', 'benchmark_models', 'benchmark_preprocessor',
-    'benchmark_data_pipeline', 'workers_needed', 'environment_info',
-    'format_report', 'AmpDtype'
+    'benchmark_data_pipeline', 'benchmark_shard_comparison',
+    'workers_needed', 'environment_info',
+    'format_report', 'AmpDtype', 'benchmark_map_sources', 'load_pairs',
+    'synthetic_pairs', 'amp_deviation', 'benchmark_decoders',
+    'write_synthetic_video', 'DEFAULT_DECODERS'
 ]

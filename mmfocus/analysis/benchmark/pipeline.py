@@ -3,16 +3,22 @@
 transforms) through a ``DataLoader`` with N workers, in images/s."""
 import copy
 import math
+import os.path as osp
+import statistics
 import time
-from typing import Callable, Optional
+from typing import Callable, List, Optional
 
 import numpy as np
 import torch
 
+from mmfocus.datasets.annotation import dump_annotation
 from mmfocus.datasets.paired import flatten_samples
+from mmfocus.datasets.shards import pack_annotation
 from mmfocus.registry import DATASETS
+from mmfocus.utils.io import atomic_write
 
-__all__ = ['benchmark_data_pipeline', 'workers_needed']
+__all__ = ['benchmark_data_pipeline', 'benchmark_shard_comparison',
+           'workers_needed']
 
 
 def _batch_len(batch) -> int:
@@ -42,6 +48,17 @@ def _worker_init(opencv_threads: Optional[int]):
                 pass
 
     return init
+
+
+def _dataset_or_skip(dataset_cfg: dict, samples: int):
+    """``(dataset, None)``, or ``(None, skipped)``: the ``'skipped'``
+    result of a measurement with no samples or a missing annotation."""
+    if samples < 1:
+        return None, dict(status='skipped', reason='--data-samples 0')
+    try:
+        return DATASETS.build(copy.deepcopy(dataset_cfg)), None
+    except FileNotFoundError as e:
+        return None, dict(status='skipped', reason=str(e))
 
 
 def benchmark_data_pipeline(dataset_cfg: dict,
@@ -81,14 +98,11 @@ def benchmark_data_pipeline(dataset_cfg: dict,
     """
     from torch.utils.data import DataLoader
 
-    if samples < 1:
-        return dict(status='skipped', reason='--data-samples 0')
     if workers < 0:
         raise ValueError(f'workers must be >= 0, got {workers}')
-    try:
-        dataset = DATASETS.build(copy.deepcopy(dataset_cfg))
-    except FileNotFoundError as e:
-        return dict(status='skipped', reason=str(e))
+    dataset, skipped = _dataset_or_skip(dataset_cfg, samples)
+    if skipped:
+        return skipped
     n = len(dataset)
     order = np.random.default_rng(seed).permutation(n)
     indices = [int(order[i % n]) for i in range(samples)]
@@ -124,3 +138,112 @@ def workers_needed(img_s: Optional[float],
     if not img_s or not per_worker or per_worker <= 0:
         return None
     return max(1, math.ceil(img_s / per_worker - 1e-9))
+
+
+_SHARD_KEYS = ('img_shard', 'img_shard_index', 'mask_shard',
+               'mask_shard_index')
+
+
+def _subset_annotation(dataset, indices: List[int], path: str) -> None:
+    """The dataset's entries ``indices`` as an annotation file with
+    absolute paths (shard references dropped: it is the PNG side)."""
+    entries = []
+    for i in indices:
+        info = dataset.get_data_info(i)
+        info.pop('sample_idx', None)
+        for key in _SHARD_KEYS:
+            info.pop(key, None)
+        for key in ('img_path', 'mask_path', 'pair_path'):
+            if info.get(key):
+                info[key] = osp.abspath(info[key])
+        entries.append(info)
+    meta = {k: v for k, v in dataset.metainfo.items()
+            if k not in ('data_root', 'shards')}
+    meta['classes'] = list(meta.get('classes', ()))
+    atomic_write(path, dump_annotation(meta, entries).encode())
+
+
+def _load_seconds(dataset) -> float:
+    """Seconds per image of ``LoadFace`` + ``LoadManipulationMask`` alone,
+    in this process, over every entry of ``dataset`` once."""
+    from mmfocus.datasets.transforms import LoadFace, LoadManipulationMask
+    load, mask = LoadFace(), LoadManipulationMask()
+    infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+    t0 = time.perf_counter()
+    for info in infos:
+        mask(load(info))
+    return (time.perf_counter() - t0) / max(len(infos), 1)
+
+
+def benchmark_shard_comparison(dataset_cfg: dict,
+                               batch_size: int,
+                               workers: int,
+                               samples: int,
+                               work_dir: str,
+                               rounds: int = 3,
+                               **kwargs) -> dict:
+    """The same pipeline reading PNG files and reading packed shards.
+
+    The first ``min(samples, len(dataset))`` entries of a seeded shuffle of
+    the dataset are written as an annotation (absolute paths) and packed
+    (:func:`~mmfocus.datasets.shards.pack_annotation`) under ``work_dir``;
+    :func:`benchmark_data_pipeline` then loads ``samples`` images of each,
+    alternating PNG, shards, PNG, ... ``rounds`` times (a slow moment of a
+    shared machine hits both), and the loading transforms alone
+    (``LoadFace`` + ``LoadManipulationMask``) are timed in this process.
+
+    Args:
+        dataset_cfg (dict): The config's ``train_dataloader.dataset``.
+        batch_size (int): Images per batch.
+        workers (int): DataLoader workers.
+        samples (int): Images per measurement.
+        work_dir (str): A folder for the subset and its shards.
+        rounds (int): Measurements of each. Defaults to 3.
+        **kwargs: ``collate_fn``, ``pin_memory``, ``opencv_threads``,
+            ``seed`` of :func:`benchmark_data_pipeline`.
+
+    Returns:
+        dict: ``status`` ``'measured'`` with ``png`` / ``shards`` (the
+        median round of each, plus ``img_s_rounds`` and
+        ``load_ms_per_img``: the loading transforms alone), ``ratio``
+        (shard / PNG images/s), ``time_saved`` (the fraction of the
+        pipeline's time per image the shards save), ``pack`` (the pack
+        summary); or ``'skipped'`` with ``reason``.
+    """
+    if rounds < 1:
+        raise ValueError(f'rounds must be >= 1, got {rounds}')
+    dataset, skipped = _dataset_or_skip(dataset_cfg, samples)
+    if skipped:
+        return skipped
+    seed = kwargs.get('seed', 0)
+    order = np.random.default_rng(seed).permutation(len(dataset))
+    png_ann = osp.join(work_dir, 'subset.json')
+    _subset_annotation(dataset, [int(i) for i in order[:samples]], png_ann)
+    pack = pack_annotation(png_ann, osp.join(work_dir, 'packed'))
+    cfgs = dict(
+        png=dict(copy.deepcopy(dataset_cfg), ann_file=png_ann, data_root='',
+                 data_prefix=dict(img='')),
+        shards=dict(copy.deepcopy(dataset_cfg), ann_file=pack['ann_file'],
+                    data_root=osp.dirname(pack['ann_file']),
+                    data_prefix=dict(img='')))
+    runs = {name: [] for name in cfgs}
+    for _ in range(rounds):
+        for name, cfg in cfgs.items():
+            runs[name].append(benchmark_data_pipeline(
+                cfg, batch_size, workers, samples, **kwargs))
+    out = dict(status='measured', workers=workers, rounds=rounds,
+               subset=len(order[:samples]),
+               pack=dict(pack, bytes_per_item=pack['bytes'] / max(
+                   pack['faces'] + pack['masks'], 1)))
+    for name, res in runs.items():
+        rates = [r['img_s'] for r in res]
+        mid = sorted(res, key=lambda r: r['img_s'])[(len(res) - 1) // 2]
+        mid = dict(mid, img_s=statistics.median(rates),
+                   img_s_per_worker=statistics.median(rates) / max(workers, 1),
+                   img_s_rounds=rates)
+        mid['load_ms_per_img'] = 1e3 * _load_seconds(
+            DATASETS.build(copy.deepcopy(cfgs[name])))
+        out[name] = mid
+    out['ratio'] = out['shards']['img_s'] / out['png']['img_s']
+    out['time_saved'] = 1. - out['png']['img_s'] / out['shards']['img_s']
+    return out

@@ -123,4 +123,31 @@ def format_report(result: dict, targets: Optional[dict] = None) -> str:
             lines.append(txt)
         else:
             lines.append(f'data pipeline: skipped ({data["reason"]})')
+    shards = result.get('data_shards')
+    if shards:
+        lines += _shard_lines(shards, targets.get('gpu_train_img_s'))
     return '\n'.join(lines)
+
+
+def _shard_lines(res: dict, aim: Optional[float]) -> list:
+    """The PNG-vs-shards lines of :func:`benchmark_shard_comparison`."""
+    if res['status'] != 'measured':
+        return [f'data pipeline from shards: skipped ({res["reason"]})']
+    png, sh = res['png'], res['shards']
+    lines = [
+        f'data pipeline, PNG vs packed shards ({res["workers"]} workers, '
+        f'{png["images"]} images of {res["subset"]} faces, median of '
+        f'{res["rounds"]} alternating rounds): PNG '
+        f'{png["img_s_per_worker"]:.4g}, shards {sh["img_s_per_worker"]:.4g}'
+        f' img/s per worker: {res["ratio"]:.3f}x; shards save '
+        f'{100 * res["time_saved"]:.1f} % of the pipeline time per image',
+        f'  loading alone (LoadFace + LoadManipulationMask, one process): '
+        f'PNG {png["load_ms_per_img"]:.3g} ms, shards '
+        f'{sh["load_ms_per_img"]:.3g} ms per image']
+    if aim:
+        from .pipeline import workers_needed
+        lines.append(
+            f'  workers needed for the {aim:.0f} img/s GPU aim: PNG '
+            f'{workers_needed(aim, png["img_s_per_worker"])}, shards '
+            f'{workers_needed(aim, sh["img_s_per_worker"])}')
+    return lines

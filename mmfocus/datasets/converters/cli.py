@@ -39,6 +39,23 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
                         help='list videos with fewer faces in report.json '
                         '(default: half of --frames; in clip mode: fewer '
                         'clips, default --clips)')
+    parser.add_argument('--pack-shards', action='store_true',
+                        help='when the annotation files are written, also '
+                        'pack each into <out>/packed/ (memory-mapped .npy '
+                        'shards of the decoded faces and masks plus packed '
+                        'annotations: train with data_root=<out>/packed; '
+                        'frame mode only; see pack_shards.py)')
+    parser.add_argument('--faces-per-shard', type=int, default=4096,
+                        metavar='N',
+                        help='faces per shard at most (with --pack-shards)')
+    parser.add_argument('--decoder', choices=['opencv', 'pyav'],
+                        default='opencv',
+                        help='video decoder of frame mode: opencv or pyav '
+                        '(PyAV, FFmpeg threads; the same frames)')
+    parser.add_argument('--decode-threads', type=int, default=0,
+                        metavar='N',
+                        help='--decoder pyav: FFmpeg decoding threads per '
+                        'video (default 0: FFmpeg\'s choice)')
     parser.add_argument('--no-progress', action='store_true',
                         help='no progress bar')
 
@@ -90,7 +107,9 @@ def common_kwargs(args: argparse.Namespace) -> dict:
         detector=detector_cfg(args.detector, args.detector_weights),
         merge='only' if args.merge_only else 'auto',
         min_faces=args.min_faces, progress=not args.no_progress,
-        clips=args.clips, clip_len=args.clip_len)
+        clips=args.clips, clip_len=args.clip_len,
+        pack_shards=args.pack_shards, faces_per_shard=args.faces_per_shard,
+        decoder=args.decoder, decode_threads=args.decode_threads)
 
 
 def print_summary(title: str, summary: dict) -> None:
@@ -100,3 +119,6 @@ def print_summary(title: str, summary: dict) -> None:
     if summary['merged']:
         print(f'wrote the annotation files and report.json in '
               f'{summary["out_dir"]}')
+    for split, s in (summary.get('packed') or {}).items():
+        print(f'packed {split}: {s["faces"]} faces + {s["masks"]} masks in '
+              f'{s["shards"]} shards -> {s["ann_file"]}')

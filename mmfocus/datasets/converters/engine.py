@@ -45,11 +45,13 @@ import multiprocessing as mp
 import os
 import os.path as osp
 import sys
+from dataclasses import asdict
 from typing import Callable, Optional, Sequence, Tuple
 
 from mmfocus.faces import build_face_detector
 from mmfocus.faces.detectors import DEFAULT_DETECTOR
 from mmfocus.utils.io import atomic_write_json
+from ..shards import DEFAULT_FACES_PER_SHARD, pack_annotation
 from .merge import REPORT_FILE, merge_records
 from .process import _brief, _init_worker, _run_task, process_video
 from .records import RECORD_VERSION, frame_relpath, load_record, record_path
@@ -63,6 +65,8 @@ __all__ = [
 ]
 
 SETTINGS_FILE = 'settings.json'
+#: Where ``run_conversion(pack_shards=True)`` (``--pack-shards``) packs.
+PACKED_DIR = 'packed'
 
 
 def _mode(settings: dict) -> str:
@@ -264,7 +268,7 @@ def _process_all(todo, out_dir, settings, workers, detector, bar, summary,
             else:
                 ctx = mp.get_context('spawn')
             with ctx.Pool(workers, initializer=_init_worker,
-                          initargs=(out_dir, settings.as_dict())) as pool:
+                          initargs=(out_dir, asdict(settings))) as pool:
                 for key, brief in pool.imap_unordered(_run_task, todo):
                     done(key, brief)
     finally:
@@ -289,7 +293,11 @@ def run_conversion(tasks: Sequence[VideoTask],
                    progress: bool = True,
                    face_detector=None,
                    clips: Optional[int] = None,
-                   clip_len: Optional[int] = None) -> dict:
+                   clip_len: Optional[int] = None,
+                   pack_shards: bool = False,
+                   faces_per_shard: int = DEFAULT_FACES_PER_SHARD,
+                   decoder: str = 'opencv',
+                   decode_threads: int = 0) -> dict:
     """Convert a dataset's listed videos with the options every
     ``convert_<dataset>`` function takes (its ``**options``).
 
@@ -326,16 +334,38 @@ def run_conversion(tasks: Sequence[VideoTask],
             ``frames`` is then not used). Defaults to None (frame mode).
         clip_len (int, optional): Consecutive frames per clip
             (``--clip-len``). Defaults to None.
+        pack_shards (bool): When the annotation files are written, also
+            pack each split into ``<out_dir>/packed/`` with
+            :func:`~mmfocus.datasets.shards.pack_annotation` (replacing an
+            earlier pack, as the annotation files are replaced; frame mode
+            only). Defaults to False.
+        faces_per_shard (int): Faces per shard at most. Defaults to
+            :data:`~mmfocus.datasets.shards.DEFAULT_FACES_PER_SHARD`.
+        decoder (str): ``'opencv'`` or ``'pyav'`` (``--decoder``; frame
+            mode; the same frames, see
+            :func:`~mmfocus.datasets.converters.video.read_frames`).
+            Defaults to ``'opencv'``.
+        decode_threads (int): PyAV's FFmpeg threads per video
+            (``--decode-threads``). Defaults to 0 (FFmpeg's choice).
 
     Returns:
         dict: The :func:`convert_videos` summary plus ``out_dir`` (absolute)
-        and ``missing``.
+        and ``missing``; with ``pack_shards`` and the annotations written,
+        ``packed``: the :func:`~mmfocus.datasets.shards.pack_annotation`
+        summary per split.
     """
     kwargs = dict(frames=frames, margin=margin, size=size, mask_thr=mask_thr,
-                  clips=clips, clip_len=clip_len)
+                  clips=clips, clip_len=clip_len, decoder=decoder,
+                  decode_threads=decode_threads)
     if detector is not None:
         kwargs['detector'] = detector
     settings = ConvertSettings(**kwargs)
+    if pack_shards and settings.clip_mode:
+        raise ValueError('--pack-shards packs frame annotations; clip mode '
+                         '(--clips) is not packed')
+    if int(faces_per_shard) < 1:
+        raise ValueError(f'faces_per_shard must be >= 1, got '
+                         f'{faces_per_shard}')
     if settings.clip_mode:
         metainfo = dict(metainfo, clips_per_video=settings.clips,
                         clip_len=settings.clip_len)
@@ -349,6 +379,15 @@ def run_conversion(tasks: Sequence[VideoTask],
         real_oversample=real_oversample, min_faces=min_faces,
         missing=missing, progress=progress, detector=face_detector)
     summary.update(out_dir=osp.abspath(out_dir), missing=list(missing))
+    if pack_shards and summary['merged']:
+        summary['packed'] = {
+            split: pack_annotation(
+                osp.join(out_dir, f'{split}.json'),
+                osp.join(out_dir, PACKED_DIR),
+                faces_per_shard=faces_per_shard, overwrite=True,
+                progress=progress)
+            for split in SPLITS
+            if osp.isfile(osp.join(out_dir, f'{split}.json'))}
     return summary
 
 

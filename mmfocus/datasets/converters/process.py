@@ -71,7 +71,8 @@ def process_video(task: VideoTask, out_dir: str, settings: ConvertSettings,
         # a fake shorter than its twin: those indices do not exist in it
         rec['beyond_end'] = [i for i in indices if i >= num_frames]
         frames, unreadable = read_frames(
-            task.path, [i for i in indices if i < num_frames])
+            task.path, [i for i in indices if i < num_frames],
+            decoder=settings.decoder, threads=settings.decode_threads)
     except (VideoReadError, cv2.error) as e:
         rec.update(status='corrupt', error=str(e))
         atomic_write_json(record_path(out_dir, task), rec, indent=None)
@@ -87,7 +88,9 @@ def process_video(task: VideoTask, out_dir: str, settings: ConvertSettings,
     masks: Dict[int, np.ndarray] = {}
     if task.mask_path:
         try:
-            masks, _ = read_frames(task.mask_path, sorted(frames))
+            masks, _ = read_frames(task.mask_path, sorted(frames),
+                                   decoder=settings.decoder,
+                                   threads=settings.decode_threads)
         except (VideoReadError, cv2.error) as e:
             rec['mask_error'] = str(e)
     for idx in sorted(frames):

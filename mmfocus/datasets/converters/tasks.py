@@ -82,6 +82,15 @@ class ConvertSettings:
             Defaults to None (frame mode).
         clip_len (int, optional): Frames per clip (``--clip-len``), given
             with ``clips``. Defaults to None.
+        decoder (str): How frame mode decodes videos (``--decoder``):
+            ``'opencv'`` or ``'pyav'``
+            (:func:`~mmfocus.datasets.converters.video.read_frames`; the
+            same frames). Not a crop setting: left out of
+            :meth:`as_dict`, so a resumed run may change it. Clip mode
+            reads with OpenCV. Defaults to ``'opencv'``.
+        decode_threads (int): ``'pyav'``'s FFmpeg threads per video
+            (``--decode-threads``; 0: FFmpeg's choice). Not a crop setting
+            either. Defaults to 0.
     """
     frames: int = 10
     margin: float = 1.3
@@ -90,8 +99,23 @@ class ConvertSettings:
     detector: Dict = field(default_factory=lambda: dict(DEFAULT_DETECTOR))
     clips: Optional[int] = None
     clip_len: Optional[int] = None
+    decoder: str = 'opencv'
+    decode_threads: int = 0
+
+    #: Fields that say how, not what: not in ``settings.json``.
+    RUNTIME_FIELDS = ('decoder', 'decode_threads')
 
     def __post_init__(self) -> None:
+        from .video import DECODERS
+        if self.decoder not in DECODERS:
+            raise ValueError(f'decoder must be one of {DECODERS}, got '
+                             f'{self.decoder!r}')
+        if isinstance(self.decode_threads, bool) or \
+                int(self.decode_threads) != self.decode_threads or \
+                int(self.decode_threads) < 0:
+            raise ValueError(f'decode_threads must be an integer >= 0, got '
+                             f'{self.decode_threads!r}')
+        self.decode_threads = int(self.decode_threads)
         if int(self.frames) <= 0:
             raise ValueError(f'frames must be positive, got {self.frames}')
         if float(self.margin) <= 0:
@@ -128,8 +152,10 @@ class ConvertSettings:
     def as_dict(self) -> dict:
         """The settings (what ``settings.json`` holds): frame mode without
         the clip keys (as before clip mode existed), clip mode without
-        ``frames`` (not used there)."""
+        ``frames`` (not used there); never the :attr:`RUNTIME_FIELDS`."""
         out = asdict(self)
+        for key in self.RUNTIME_FIELDS:
+            del out[key]
         if self.clip_mode:
             del out['frames']
         else:

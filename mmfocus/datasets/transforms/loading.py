@@ -9,20 +9,30 @@ from mmcv.transforms import BaseTransform
 
 from mmfocus.registry import TRANSFORMS
 from mmfocus.utils.io import imread_checked
+from ..shards import read_shard_item
 
 
 @TRANSFORMS.register_module()
 class LoadFace(BaseTransform):
     """Load a face crop (BGR uint8) with a clear error for bad files.
 
-    **Required Keys:** ``img_path``
+    An entry of a packed annotation (:mod:`mmfocus.datasets.shards`) is
+    read from its shard (``img_shard`` row ``img_shard_index``): the same
+    bytes as decoding its PNG, without the decoding.
+
+    **Required Keys:** ``img_path``, or ``img_shard`` and
+    ``img_shard_index``
 
     **Added Keys:** ``img``, ``img_shape``, ``ori_shape``, ``landmarks``
     (float32 (K, 2) if the annotation has them)
     """
 
     def transform(self, results: dict) -> dict:
-        img = imread_checked(results['img_path'], cv2.IMREAD_COLOR)
+        if results.get('img_shard'):
+            img = read_shard_item(results['img_shard'],
+                                  results.get('img_shard_index'), 'faces')
+        else:
+            img = imread_checked(results['img_path'], cv2.IMREAD_COLOR)
         results['img'] = img
         results['img_shape'] = img.shape[:2]
         results['ori_shape'] = img.shape[:2]
@@ -43,9 +53,13 @@ class LoadManipulationMask(BaseTransform):
     whose dataset has no masks, when ``zeros_if_missing``). A mask of
     another size than its face is resized bilinearly to the face, with a
     warning naming the file. A ``mask_path`` whose file is missing or
-    unreadable raises an error naming the file.
+    unreadable raises an error naming the file. An entry of a packed
+    annotation is read from its mask shard (``mask_shard`` row
+    ``mask_shard_index``; the PNG's own values and dtype, so the same
+    ``gt_mask``).
 
-    **Required Keys:** ``img_shape``, optional ``mask_path``
+    **Required Keys:** ``img_shape``, optional ``mask_path`` (or
+    ``mask_shard`` and ``mask_shard_index``)
 
     **Added Keys:** ``gt_mask`` (float32 HxW), ``has_mask`` (bool)
 
@@ -59,10 +73,16 @@ class LoadManipulationMask(BaseTransform):
     def transform(self, results: dict) -> Optional[dict]:
         h, w = results['img_shape'][:2]
         path = results.get('mask_path')
-        if path:
+        shard = results.get('mask_shard')
+        if shard:
+            mask = read_shard_item(shard, results.get('mask_shard_index'),
+                                   'masks')
+            path = path or f'{shard}[{results.get("mask_shard_index")}]'
+        elif path:
             mask = imread_checked(path, cv2.IMREAD_UNCHANGED)
             if mask.ndim == 3:
                 mask = mask[..., 0]
+        if path:
             scale = 65535. if mask.dtype == np.uint16 else 255.
             mask = mask.astype(np.float32) / scale
             if mask.shape != (h, w):
