@@ -8,14 +8,11 @@ Examples:
 import argparse
 import glob
 import os.path as osp
-import sys
-
-import torch
 
 from mmfocus.apis.runner import build_runner, load_config
 from mmfocus.utils.cli import (add_launcher_args, cli_main,
                                export_local_rank)
-from mmfocus.utils.config import drop_validation
+from mmfocus.utils.config import apply_amp, drop_validation
 
 
 def parse_args(argv=None):
@@ -52,41 +49,6 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     export_local_rank(args)
     return args
-
-
-def apply_amp(cfg, amp: str) -> str:
-    """Switch ``cfg.optim_wrapper`` to mixed precision; return the dtype.
-
-    ``bf16`` -> :class:`mmfocus.engine.AutocastOptimWrapper` (no
-    ``GradScaler``, so no host sync per step); ``fp16`` -> mmengine's
-    ``AmpOptimWrapper`` with dynamic loss scaling (CUDA only). Models with
-    a ``channels_last`` option (the EfficientNet evaluation model) get it.
-    """
-    cuda = torch.cuda.is_available()
-    if amp == 'auto':
-        amp = 'bf16' if (not cuda or torch.cuda.is_bf16_supported()) \
-            else 'fp16'
-    wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-    if wrapper not in ('OptimWrapper', 'AmpOptimWrapper',
-                       'AutocastOptimWrapper'):
-        raise ValueError(f'--amp with optim_wrapper type {wrapper}: only '
-                         'OptimWrapper configs can be switched')
-    cfg.optim_wrapper.pop('loss_scale', None)
-    cfg.optim_wrapper.pop('dtype', None)
-    if amp == 'bf16':
-        cfg.optim_wrapper.type = 'AutocastOptimWrapper'
-        cfg.optim_wrapper.dtype = 'bfloat16'
-    elif not cuda:
-        print('warning: --amp fp16 needs a GPU (mmengine AmpOptimWrapper); '
-              'training in fp32 on CPU', file=sys.stderr)
-        cfg.optim_wrapper.type = 'OptimWrapper'
-        return 'fp32'
-    else:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.loss_scale = 'dynamic'
-    if 'channels_last' in cfg.model:
-        cfg.model.channels_last = True
-    return amp
 
 
 def main(argv=None):

@@ -32,6 +32,12 @@ step() {  # step NAME TIMEOUT CMD...
 step bf16_b128 130 "$PY" $B $CFG --batch-size 128 --amp bf16 --warmup 3 \
   --repeats 7 --iters 3 --workers "$NW" --data-samples 3072 \
   --out "$OUT/bf16_b128.json" "${DATA[@]}"
+# 1a. the two branches as one batched computation (stacked weights, vmap;
+#     issue 15 item 1), against the same two DeiT-S
+step bf16_b128_batch_branches 100 "$PY" $B $CFG --batch-size 128 --amp bf16 \
+  --warmup 3 --repeats 5 --iters 3 --data-samples 0 --no-memory \
+  --out "$OUT/bf16_b128_batch_branches.json" \
+  --cfg-options model.batch_branches=True
 # 1b. the same pipeline from PNG files and from packed shards of the same
 #     faces (issue 15 item 3), NW workers; the model part is a token pass
 step data_shards 120 "$PY" $B $CFG --phases infer --reference none \
@@ -61,6 +67,12 @@ step train_loop 120 "$PY" tools/train.py $CFG --work-dir /tmp/bench_train \
 [ -z "${STEPS:-}" ] || [[ " $STEPS " == *" train_loop "* ]] && \
   cp /tmp/bench_train/*/vis_data/scalars.json "$OUT/train_loop_scalars.json" \
   2>/dev/null || true
+# 5b. the same loop against the bare step of the same model, in one run
+#    (issue 15 item 2): the config's hooks (DeferredRuntimeInfoHook) and
+#    mmengine's RuntimeInfoHook (one .item() per loss term and iteration)
+step train_loop_bench 150 "$PY" tools/analysis/benchmark_loop.py $CFG \
+  --batch-size 128 --amp bf16 --warmup 10 --iters 50 --repeats 2 \
+  --log-interval 20 --out "$OUT/train_loop_bench.json"
 # 6. Table VIII: params, FLOPs and inference throughput of FoCus and the
 #    compared detectors at full size, side by side, bf16, batch 64
 step complexity_table8 150 "$PY" tools/analysis/complexity.py \

@@ -3,6 +3,9 @@ default_scope = 'mmfocus'
 custom_imports = dict(imports=['mmfocus'], allow_failed_imports=False)
 
 default_hooks = dict(
+    # mmengine's RuntimeInfoHook, reading the loss terms back to the host
+    # once per logger interval instead of every iteration (same logs)
+    runtime_info=dict(type='DeferredRuntimeInfoHook'),
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),

@@ -4,6 +4,7 @@ import argparse
 import difflib
 import inspect
 import os.path as osp
+import sys
 from typing import Dict, Optional, Sequence
 
 from mmengine.config import Config, ConfigDict, DictAction
@@ -300,3 +301,39 @@ def drop_hooks(cfg: Config, types) -> list:
             if h.get('type') not in types]
     cfg.custom_hooks = kept
     return kept
+
+
+def apply_amp(cfg, amp: str) -> str:
+    """Switch ``cfg.optim_wrapper`` to mixed precision; return the dtype.
+
+    ``bf16`` -> :class:`mmfocus.engine.AutocastOptimWrapper` (no
+    ``GradScaler``, so no host sync per step); ``fp16`` -> mmengine's
+    ``AmpOptimWrapper`` with dynamic loss scaling (CUDA only). Models with
+    a ``channels_last`` option (the EfficientNet evaluation model) get it.
+    """
+    import torch
+    cuda = torch.cuda.is_available()
+    if amp == 'auto':
+        amp = 'bf16' if (not cuda or torch.cuda.is_bf16_supported()) \
+            else 'fp16'
+    wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if wrapper not in ('OptimWrapper', 'AmpOptimWrapper',
+                       'AutocastOptimWrapper'):
+        raise ValueError(f'--amp with optim_wrapper type {wrapper}: only '
+                         'OptimWrapper configs can be switched')
+    cfg.optim_wrapper.pop('loss_scale', None)
+    cfg.optim_wrapper.pop('dtype', None)
+    if amp == 'bf16':
+        cfg.optim_wrapper.type = 'AutocastOptimWrapper'
+        cfg.optim_wrapper.dtype = 'bfloat16'
+    elif not cuda:
+        print('warning: --amp fp16 needs a GPU (mmengine AmpOptimWrapper); '
+              'training in fp32 on CPU', file=sys.stderr)
+        cfg.optim_wrapper.type = 'OptimWrapper'
+        return 'fp32'
+    else:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+    if 'channels_last' in cfg.model:
+        cfg.model.channels_last = True
+    return amp

@@ -169,6 +169,12 @@ LEDGER: Dict[str, Tool] = {
         }),
     'tools/analysis/benchmark_decode.py': Tool(
         tests=('tests/test_analysis/test_benchmark_decode.py::test_tool',)),
+    'tools/analysis/benchmark_loop.py': Tool(
+        tests=('tests/test_analysis/test_benchmark_loop.py::'
+               'test_benchmark_loop_tool',),
+        not_run={'--amp': 'bf16 timings are a GPU measurement; the switch '
+                 'is tools/train.py\'s apply_amp, tested in '
+                 'tests/test_engine/test_fast_path.py'}),
     'tools/analysis/benchmark_maps.py': Tool(
         tests=('tests/test_analysis/test_benchmark_maps.py::test_tool',)),
     'tools/model_converters/timm_vit_to_mmfocus.py': Tool(

@@ -178,26 +178,6 @@ def _optim_wrapper(cfg_optim, model, amp):
     return build_optim_wrapper(model, optim)
 
 
-def _collate_fn(loader_cfg):
-    """The DataLoader collate function, built as mmengine's Runner does."""
-    import functools
-
-    from mmengine.registry import FUNCTIONS
-    cfg = dict(copy.deepcopy(loader_cfg.get('collate_fn') or {}))
-    cfg = cfg or dict(type='pseudo_collate')
-    kind = cfg.pop('type')
-    fn = FUNCTIONS.get(kind) if isinstance(kind, str) else kind
-    if fn is None:
-        raise KeyError(f'collate_fn type {kind!r} is not registered')
-    return functools.partial(fn, **cfg), (kind if isinstance(kind, str)
-                                          else getattr(kind, '__name__', ''))
-
-
-def _has_masks(pipeline):
-    return any(isinstance(t, dict) and t.get('type', '').split('.')[-1]
-               == 'LoadManipulationMask' for t in pipeline or [])
-
-
 def main(argv=None):
     args = parse_args(argv)
     import torch
@@ -262,11 +242,11 @@ def main(argv=None):
                   'steps so that compilation is not timed')
             warmup = 2
 
-    collate, collate_name = _collate_fn(loader_cfg)
+    collate, collate_name = B.build_collate_fn(loader_cfg)
     pin = device.type == 'cuda' and bool(loader_cfg.get('pin_memory', True))
     pipeline = (loader_cfg.get('dataset') or {}).get('pipeline')
     batch = B.make_batch(batch_size, shape, collate_fn=collate,
-                         with_masks=_has_masks(pipeline), pin_memory=pin,
+                         with_masks=B.loads_masks(pipeline), pin_memory=pin,
                          seed=args.seed)
     env = B.environment_info(device)
     print(f'benchmarking on {device} ({env.get("gpu") or env["cpu"]}), '

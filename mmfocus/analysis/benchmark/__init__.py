@@ -25,6 +25,9 @@ What is timed:
 * **map generation** (:mod:`.maps`, ``tools/analysis/benchmark_maps.py``):
   faces/s of each map source on the same crops, interleaved, with the AMP
   maps' deviation from fp32;
+* **the training loop** (:mod:`.loop`, ``tools/analysis/benchmark_loop.py``):
+  a real runner's loop (hooks, logging, data fetching) against the bare
+  step of the same model, with the host time in each hook;
 * **video decoding** (:mod:`.decode`, ``tools/analysis/benchmark_decode.py``):
   frames/s of the converters' decoders (OpenCV, PyAV threads) on the same
   videos, with the resident memory over the videos.
@@ -39,6 +42,7 @@ Modules: :mod:`.reference` (the two-backbone reference), :mod:`.steps`
 statistics), :mod:`.memory` (memory probing), :mod:`.models` (the model and
 preprocessor benchmarks), :mod:`.pipeline` (the data-pipeline benchmark),
 :mod:`.maps` (map generation), :mod:`.decode` (video decoding),
+:mod:`.loop` (the real training loop against the bare step),
 :mod:`.environment` and :mod:`.report`.
 The targets a result is judged against are the caller's
 (``tools/analysis/benchmark.py``).
@@ -55,6 +59,7 @@ from .decode import (DEFAULT_DECODERS, benchmark_decoders,
 from .environment import environment_info
 from .maps import (amp_deviation, benchmark_map_sources, load_pairs,
                    synthetic_pairs)
+from .loop import LoopClock, format_loop_report, measure_loop, summarize_loop
 from .memory import MemoryProbe, measure_memory, static_bytes
 from .models import benchmark_models, benchmark_preprocessor
 from .pipeline import (benchmark_data_pipeline, benchmark_shard_comparison,
@@ -62,7 +67,8 @@ from .pipeline import (benchmark_data_pipeline, benchmark_shard_comparison,
 from .reference import (VIT_ALIASES, TwoBackboneReference, build_reference,
                         build_reference_backbone, parse_reference)
 from .report import format_report
-from .steps import (AmpDtype, compile_forward, make_batch, make_infer_step,
+from .steps import (AmpDtype, build_collate_fn, compile_forward, loads_masks,
+                    make_batch, make_infer_step, make_samples,
                     make_train_step)
 from .timing import interleaved_timings, paired_ratio, summarize_times
 
@@ -77,5 +83,8 @@ __all__ = [
     'workers_needed', 'environment_info',
     'format_report', 'AmpDtype', 'benchmark_map_sources', 'load_pairs',
     'synthetic_pairs', 'amp_deviation', 'benchmark_decoders',
-    'write_synthetic_video', 'DEFAULT_DECODERS'
+    'write_synthetic_video', 'DEFAULT_DECODERS', 'make_samples',
+    'build_collate_fn', 'loads_masks',
+    'LoopClock', 'measure_loop', 'summarize_loop',
+    'format_loop_report'
 ]

@@ -8,7 +8,8 @@ import torch
 from torch import nn
 
 __all__ = [
-    'AmpDtype', 'make_batch', 'make_train_step', 'make_infer_step',
+    'AmpDtype', 'build_collate_fn', 'loads_masks', 'make_samples',
+    'make_batch', 'make_train_step', 'make_infer_step',
     'compile_forward'
 ]
 
@@ -25,6 +26,43 @@ def _pin(obj):
     return obj  # DataSamples are not pinned by a DataLoader either
 
 
+def build_collate_fn(loader_cfg) -> Tuple[Callable, str]:
+    """A dataloader config's collate function, built as mmengine's Runner
+    builds it (``pseudo_collate`` when none is set), and its name."""
+    import copy
+    import functools
+
+    from mmengine.registry import FUNCTIONS
+    cfg = dict(copy.deepcopy(loader_cfg.get('collate_fn') or {}))
+    cfg = cfg or dict(type='pseudo_collate')
+    kind = cfg.pop('type')
+    fn = FUNCTIONS.get(kind) if isinstance(kind, str) else kind
+    if fn is None:
+        raise KeyError(f'collate_fn type {kind!r} is not registered')
+    return functools.partial(fn, **cfg), (kind if isinstance(kind, str)
+                                          else getattr(kind, '__name__', ''))
+
+
+def loads_masks(pipeline) -> bool:
+    """Whether a data pipeline loads manipulation masks (then the
+    benchmark's samples carry a ``gt_mask``)."""
+    return any(isinstance(t, dict) and str(t.get('type', '')).split('.')[-1]
+               == 'LoadManipulationMask' for t in pipeline or [])
+
+
+def make_samples(batch_size: int,
+                 shape: Tuple[int, int],
+                 with_masks: bool = True,
+                 num_classes: int = 2,
+                 seed: int = 0) -> list:
+    """``batch_size`` random samples as ``PackFaceInputs`` makes them (the
+    :class:`mmfocus.datasets.RandomFaceDataset`'s)."""
+    from mmfocus.datasets.synthetic import RandomFaceDataset
+    data = RandomFaceDataset(batch_size, shape, with_masks, num_classes,
+                             seed)
+    return [data[i] for i in range(len(data))]
+
+
 def make_batch(batch_size: int,
                shape: Tuple[int, int],
                collate_fn: Optional[Callable] = None,
@@ -32,14 +70,10 @@ def make_batch(batch_size: int,
                pin_memory: bool = False,
                num_classes: int = 2,
                seed: int = 0) -> dict:
-    """A random batch shaped like one from the FoCus ``DataLoader``.
-
-    Each sample is what ``PackFaceInputs`` makes: a ``(3, H, W)`` uint8
-    image and a ``DataSample`` with ``gt_label`` (alternating classes) and,
-    when ``with_masks``, an all-zero ``(H, W)`` float ``gt_mask``. The
-    samples are collated by ``collate_fn`` (mmengine's ``pseudo_collate``,
-    the Runner's default, when None) and pinned when ``pin_memory``, as a
-    ``DataLoader(pin_memory=True)`` does. The global RNG is not used.
+    """A random batch shaped like one from the FoCus ``DataLoader``: the
+    :func:`make_samples`, collated by ``collate_fn`` (mmengine's
+    ``pseudo_collate``, the Runner's default, when None) and pinned when
+    ``pin_memory``, as a ``DataLoader(pin_memory=True)`` does.
 
     Args:
         batch_size (int): Images.
@@ -54,17 +88,7 @@ def make_batch(batch_size: int,
         dict: ``inputs`` and ``data_samples``.
     """
     from mmengine.dataset import pseudo_collate
-    from mmpretrain.structures import DataSample
-    h, w = shape
-    gen = torch.Generator().manual_seed(seed)
-    samples = []
-    for i in range(batch_size):
-        img = torch.randint(0, 256, (3, h, w), dtype=torch.uint8,
-                            generator=gen)
-        ds = DataSample().set_gt_label(i % num_classes)
-        if with_masks:
-            ds.set_field(torch.zeros(h, w), 'gt_mask', dtype=torch.Tensor)
-        samples.append(dict(inputs=img, data_samples=ds))
+    samples = make_samples(batch_size, shape, with_masks, num_classes, seed)
     batch = (collate_fn or pseudo_collate)(samples)
     return _pin(batch) if pin_memory else batch
 
