@@ -88,20 +88,19 @@ def parse_args(argv=None):
 
 
 def loop_config(cfg, variant, batch_size, data, work_dir, warmup, iters,
-                device, log_interval=None):
+                pin_memory, seed, log_interval=None):
     """``cfg`` made into a timing run: ``warmup + iters`` iterations on
-    the dataset config ``data``, random weights, no validation, test or
-    checkpoints."""
+    the dataset config ``data``, no validation, test or checkpoints, its
+    own experiment name (so each runner gets its own visualizer)."""
     from mmfocus.utils.config import drop_validation
     cfg = copy.deepcopy(cfg)
     drop_validation(cfg)
     for key in ('test_dataloader', 'test_cfg', 'test_evaluator'):
         cfg.pop(key, None)
-    backbone = cfg.model.get('backbone')
-    if isinstance(backbone, dict) and backbone.get('pretrained'):
-        backbone['pretrained'] = None  # random weights, as benchmark.py
     cfg.load_from, cfg.resume = None, False
     cfg.work_dir = work_dir
+    cfg.randomness = dict(seed=seed)
+    cfg.experiment_name = f'loop_{variant}_{uuid.uuid4().hex[:8]}'
     cfg.log_level = 'WARNING'  # the logger hook still formats its lines
     cfg.train_cfg = dict(type='IterBasedTrainLoop',
                          max_iters=warmup + iters)
@@ -110,8 +109,7 @@ def loop_config(cfg, variant, batch_size, data, work_dir, warmup, iters,
         dataset=data, batch_size=batch_size,
         num_workers=0, sampler=dict(type='InfiniteSampler', shuffle=False),
         collate_fn=loader.get('collate_fn') or dict(type='pseudo_collate'),
-        pin_memory=device.type == 'cuda' and bool(
-            loader.get('pin_memory', True)))
+        pin_memory=pin_memory)
     hooks = dict(cfg.get('default_hooks') or {})
     hooks['checkpoint'] = None
     if VARIANTS[variant] is not None:
@@ -123,8 +121,6 @@ def loop_config(cfg, variant, batch_size, data, work_dir, warmup, iters,
     # the test-time map dump does not run in training; keep the rest
     cfg.custom_hooks = [h for h in cfg.get('custom_hooks') or []
                         if h.get('type') != 'ManipulationMapHook']
-    cfg.env_cfg = dict(cfg.get('env_cfg') or {}, dist_cfg=dict(
-        backend='nccl' if device.type == 'cuda' else 'gloo'))
     return cfg
 
 
@@ -153,19 +149,22 @@ def main(argv=None):
     if args.amp != 'none':
         amp = apply_amp(cfg, args.amp)
     init_default_scope(cfg.get('default_scope', 'mmfocus'))
-    probe = copy.deepcopy(cfg.model)
-    if isinstance(probe.get('backbone'), dict):
-        probe.backbone.pop('pretrained', None)
-    shape = infer_input_shape(MODELS.build(probe))
+    backbone = cfg.model.get('backbone')
+    if isinstance(backbone, dict) and backbone.get('pretrained'):
+        backbone['pretrained'] = None  # random weights, as benchmark.py
+    shape = infer_input_shape(MODELS.build(cfg.model))
     loader_cfg = cfg.get('train_dataloader') or {}
     batch_size = args.batch_size or int(loader_cfg.get('batch_size', 8))
+    pin = device.type == 'cuda' and bool(loader_cfg.get('pin_memory', True))
     pipeline = (loader_cfg.get('dataset') or {}).get('pipeline')
     data = dict(type='RandomFaceDataset', num_samples=batch_size,
                 shape=list(shape), with_masks=B.loads_masks(pipeline),
                 seed=args.seed)
+    # the step's batch: the same samples, collated and pinned as the loop's
     collate, _ = B.build_collate_fn(loader_cfg)
-    batch = collate(B.make_samples(batch_size, shape, data['with_masks'],
-                                   seed=args.seed))
+    batch = B.make_batch(batch_size, shape, collate_fn=collate,
+                         with_masks=data['with_masks'], pin_memory=pin,
+                         seed=args.seed)
     sync = (lambda: torch.cuda.synchronize(device)) \
         if device.type == 'cuda' else None
     env = B.environment_info(device)
@@ -179,10 +178,8 @@ def main(argv=None):
             for v in args.variants:
                 run_cfg = loop_config(
                     cfg, v, batch_size, data, osp.join(tmp, f'{v}_{r}'),
-                    args.warmup, args.iters, device, args.log_interval)
-                run_cfg.randomness = dict(seed=args.seed)
-                # one visualizer and logger per runner, not the first's
-                run_cfg.experiment_name = f'loop_{v}_{r}_{uuid.uuid4().hex[:8]}'
+                    args.warmup, args.iters, pin, args.seed,
+                    args.log_interval)
                 runner = build_runner(run_cfg)
                 runs[v].append(B.measure_loop(runner, batch, args.warmup,
                                               args.iters, sync))
