@@ -71,6 +71,25 @@ def test_car_head_posterior_maps_match_a_loop_reference():
         head.car_maps(feat, norm='softmax')
 
 
+def test_car_head_gated_maps_known_answer():
+    head = CARHead(num_classes=2, k=1)
+    # fake-minus-real location logit d: posterior p = sigmoid(d)
+    d = torch.tensor([[0.0, 1.0], [2.0, 3.0]])
+    feat = torch.stack([torch.zeros(2, 2), d])[None]  # (1, 2, 2, 2)
+    p = torch.sigmoid(d)
+    scores = torch.tensor([[0.2, 0.8]])
+    m = head.car_maps(feat, norm='gated', scores=scores)[0, 1]
+    # min-max of the fake posterior (0 at d=0, 1 at d=3), times P(fake)
+    want = (p - p.min()) / (p.max() - p.min()) * 0.8
+    torch.testing.assert_close(m, want)
+    assert m.max() == pytest.approx(0.8) and m.min() == 0
+    # the real-class map: the same per-image ranking reversed, times 0.2
+    r = head.car_maps(feat, norm='gated', scores=scores)[0, 0]
+    assert r.max() == pytest.approx(0.2) and r[1, 1] == 0
+    with pytest.raises(ValueError, match='image-level class probabilities'):
+        head.car_maps(feat, norm='gated')
+
+
 def test_car_head_smooth_pooling_matches_numpy_and_spans_mean_to_max():
     torch.manual_seed(0)
     feat = torch.randn(3, 6, 5, 4, dtype=torch.float64)
@@ -207,6 +226,24 @@ def test_posterior_manipulation_map_is_the_fake_posterior_for_any_class():
             model.manipulation_maps(feats, target_class=1), ref)
     with pytest.raises(ValueError, match='map_norm'):
         _model(map_norm='sigmoid')
+
+
+def test_gated_manipulation_map_is_fake_probability_times_minmax():
+    torch.manual_seed(0)
+    model = _model(map_norm='gated').eval()
+    data = _batch(model, training=False)
+    with torch.no_grad():
+        feats = model.extract_feat(data['inputs'])
+        ref = []
+        for b, f in feats['branch'].items():
+            post = model.heads[b].car_maps(f['feat'], norm='posterior')[:, 1]
+            lo = post.flatten(1).min(1)[0][:, None, None]
+            hi = post.flatten(1).max(1)[0][:, None, None]
+            p_fake = f['logits'].softmax(-1)[:, 1, None, None]
+            ref.append((post - lo) / (hi - lo) * p_fake)
+        m = feats['token_mask'].view(-1, 4, 4)
+        torch.testing.assert_close(model.manipulation_maps(feats),
+                                   m * ref[0] + (1 - m) * ref[1])
 
 
 def test_carp_neck_shapes_and_grid_check():

@@ -59,9 +59,11 @@ class FoCus(BaseModel):
             ``'minmax'`` per image (Eq. 4, the paper's figures) or
             ``'posterior'``, the per-location fake probability, one scale
             for all faces (then the manipulation map is always the fake
-            class's, as the real-class posterior is its complement).
-            Ignored by ``map_source='attention'``. Defaults to
-            ``'minmax'``.
+            class's, as the real-class posterior is its complement), or
+            ``'gated'``: the fake posterior min-max normalised per image
+            times the branch's fake probability (where the evidence lies,
+            scaled by how sure the image is). Ignored by
+            ``map_source='attention'``. Defaults to ``'minmax'``.
         loc_weight (float): Weight of each branch's loc loss (and of its
             head's real-location term, ``CARHead(real_loc_weight=...)``,
             logged as ``loss_real_loc_<branch>``). Defaults to 1.
@@ -289,13 +291,18 @@ class FoCus(BaseModel):
         if self.map_source == 'attention':
             att = minmax_normalize(f['attn'].float().view(-1, 1, *grid))
             return att.expand(-1, 2, -1, -1)
-        return self.heads[b].car_maps(f['feat'], norm=self.map_norm)
+        scores = (f['logits'].float().softmax(-1)
+                  if self.map_norm == 'gated' else None)
+        return self.heads[b].car_maps(f['feat'], norm=self.map_norm,
+                                      scores=scores)
 
     @property
     def _maps_are_fake_class(self) -> bool:
-        """Posterior CAR maps: the manipulation map is the fake class's
-        whatever the prediction (the real-class map is its complement)."""
-        return self.map_norm == 'posterior' and self.map_source == 'car'
+        """Posterior and gated CAR maps: the manipulation map is the fake
+        class's whatever the prediction (both are on one scale for every
+        face)."""
+        return self.map_norm in ('posterior', 'gated') and \
+            self.map_source == 'car'
 
     def manipulation_maps(self, feats: dict, target_class: Optional[int] = None
                           ) -> torch.Tensor:

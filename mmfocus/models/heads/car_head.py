@@ -9,7 +9,7 @@ from mmengine.model import BaseModule
 
 from mmfocus.registry import MODELS
 
-MAP_NORMS = ('minmax', 'posterior')
+MAP_NORMS = ('minmax', 'posterior', 'gated')
 POOLS = ('max', 'lse', 'topk')
 
 
@@ -182,19 +182,35 @@ class CARHead(BaseModule):
                             device=z.device)
         return F.cross_entropy(z, target)
 
-    def car_maps(self, feat: torch.Tensor, norm: str = 'minmax'
-                 ) -> torch.Tensor:
+    def car_maps(self, feat: torch.Tensor, norm: str = 'minmax',
+                 scores: Optional[torch.Tensor] = None) -> torch.Tensor:
         """CAR maps of every class, (B, num_classes, h, w), in [0, 1].
 
         Args:
             feat (Tensor): F' of shape (B, num_classes * k, h, w).
-            norm (str): ``'minmax'`` (Eq. 4, per image) or ``'posterior'``
+            norm (str): ``'minmax'`` (Eq. 4, per image), ``'posterior'``
                 (per-location softmax over the classes; the maps of one
-                location sum to 1). Defaults to ``'minmax'``.
+                location sum to 1) or ``'gated'``: the posterior map of
+                class c min-max normalised per image and multiplied by the
+                image's probability of c, ``scores[:, c]`` (where the
+                evidence for c lies, scaled by how sure the image is of c:
+                a confident fake's strongest location reaches its
+                probability, a confident real's fake map stays near 0).
+                Defaults to ``'minmax'``.
+            scores (Tensor, optional): (B, num_classes) image-level class
+                probabilities; needed by ``'gated'``.
         """
         if norm not in MAP_NORMS:
             raise ValueError(f'map norm must be one of {MAP_NORMS}, got '
                              f'{norm!r}')
+        if norm == 'gated':
+            if scores is None or scores.shape != (feat.shape[0],
+                                                  self.num_classes):
+                raise ValueError(f"map norm 'gated' needs the image-level "
+                                 f'class probabilities, shape '
+                                 f'({feat.shape[0]}, {self.num_classes})')
+            post = self.location_logits(feat.float()).softmax(dim=1)
+            return minmax_normalize(post) * scores.float()[:, :, None, None]
         if norm == 'posterior':
             return self.location_logits(feat.float()).softmax(dim=1)
         f = self._split(feat).float()
