@@ -95,4 +95,13 @@ step maps_scorecam 60 "$PY" tools/analysis/benchmark_maps.py --device cuda \
   --amp bf16 --faces 8 --batch-size 1 --score-batch-size 384 --repeats 2 \
   --no-progress --source scorecam=configs/vit/vit-s_ffpp-c40.py \
   --out "$OUT/maps_scorecam.json"
+# 4. face detection for the converters: batched PyTorch RetinaFace-MobileNet0.25
+#    (random weights, no face found: network + decode) at 1080p, fp32 / fp16,
+#    against dlib HOG on one core (the DFDC GPU-hours estimate)
+step detect_gpu 90 "$PY" tools/analysis/benchmark_detect.py --device cuda \
+  --detectors dlib torch:1 torch:10 torch:32 --generate 4 --frames 32 \
+  --repeats 3 --no-progress --out "$OUT/detect_fp32.json"
+step detect_gpu_fp16 60 "$PY" tools/analysis/benchmark_detect.py \
+  --device cuda --fp16 --detectors torch:32 torch:128 --generate 4 \
+  --frames 32 --repeats 3 --no-progress --out "$OUT/detect_fp16.json"
 date +%T

@@ -6,7 +6,7 @@ returns a list of :class:`Face` records in image pixel coordinates. Backends
 are registered in :data:`mmfocus.registry.FACE_DETECTORS` and can be built
 from a config dict with :func:`build_face_detector` or constructed directly.
 
-Two backends:
+Three backends:
 
 - :class:`DlibDetector`: dlib's HOG detector plus the 68-point shape
   predictor shipped inside the ``face_recognition_models`` package. Fully
@@ -14,6 +14,9 @@ Two backends:
 - :class:`RetinaFaceDetector`: RetinaFace (what the FoCus paper uses) through
   the optional ``insightface`` + ``onnxruntime`` packages, loading a local
   ONNX weight file only (nothing is downloaded).
+- :class:`~mmfocus.faces.retinaface.TorchRetinaFaceDetector`:
+  RetinaFace-MobileNet0.25 in PyTorch from a local ``.pth`` file, batched
+  over a video's frames on CPU or CUDA.
 
 Licence note: the 68-point landmark model was trained on iBUG 300-W, whose
 licence excludes commercial use.
@@ -74,6 +77,20 @@ class BaseFaceDetector(metaclass=ABCMeta):
         Returns:
             list[Face]: Faces sorted by descending score.
         """
+
+    def detect_batch(self, imgs) -> List[List[Face]]:
+        """Detect faces on several images (e.g. one video's sampled
+        frames). Backends that batch on a device
+        (:class:`~mmfocus.faces.retinaface.TorchRetinaFaceDetector`)
+        override it; this default detects them one by one.
+
+        Args:
+            imgs (Sequence[np.ndarray]): BGR uint8 images.
+
+        Returns:
+            list[list[Face]]: Per image, its faces by descending score.
+        """
+        return [self.detect(img) for img in imgs]
 
     def __call__(self, img: np.ndarray) -> List[Face]:
         return self.detect(img)
@@ -434,7 +451,8 @@ def implausible_face(face: Face, img_shape, min_score: Optional[float] = None,
 # ------------------------------------------------------ large images
 def detector_work_side(detector) -> Optional[int]:
     """The image side a detector searches at (``max_side`` of
-    :class:`DlibDetector`, ``input_size`` of :class:`RetinaFaceDetector`),
+    :class:`DlibDetector` and ``TorchRetinaFaceDetector``, ``input_size``
+    of :class:`RetinaFaceDetector`),
     or None if it searches at full resolution."""
     for name in ('max_side', 'input_size'):
         side = getattr(detector, name, None)

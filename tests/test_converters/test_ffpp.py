@@ -417,3 +417,85 @@ def test_cli(ffpp_cli, ffpp_converted, tmp_path, capsys, read_tree):
         assert exc.value.code == 1
         err = capsys.readouterr().err
         assert err.startswith('error:') and msg in err, err
+
+
+def test_one_detect_batch_call_per_video(ffpp_tree, dlib_det, tmp_path):
+    """process_video hands all sampled frames of a video to the detector in
+    one detect_batch call; the record is the one of per-frame detection."""
+    from mmfocus.datasets.converters import (ConvertSettings, VideoTask,
+                                             process_video)
+    from mmfocus.faces import BaseFaceDetector
+
+    class Batching(BaseFaceDetector):
+        calls = []
+
+        def detect(self, img):
+            return dlib_det.detect(img)
+
+        def detect_batch(self, imgs):
+            self.calls.append(len(imgs))
+            return super().detect_batch(imgs)
+
+    root, _ = ffpp_tree
+    real = osp.join(root, 'original_sequences', 'youtube', 'c23', 'videos',
+                    '000.mp4')
+    recs = []
+    for det, out in ((Batching(), tmp_path / 'a'), (dlib_det, tmp_path / 'b')):
+        task = VideoTask('real', '000', real, 0, 'youtube', 'test')
+        recs.append(process_video(task, str(out), ConvertSettings(
+            frames=4, size=64), det))
+    assert Batching.calls == [4]
+    assert recs[0] == recs[1] and len(recs[0]['frames']) >= 3
+
+
+def test_cli_torch_retinaface(ffpp_tree, tmp_path, capsys, load_tool):
+    """--detector retinaface with a PyTorch weight file runs the batched
+    TorchRetinaFaceDetector (random weights whose face class never wins:
+    every sampled frame is recorded as faceless, nothing crashes)."""
+    import torch
+
+    from mmfocus.faces.retinaface import RetinaFaceNet
+    tool = load_tool('tools/dataset_converters/ffpp.py')
+    root, split_dir = ffpp_tree
+    net = RetinaFaceNet()
+    for head in net.ClassHead:
+        head.conv1x1.bias.data[1::2] -= 50.0
+    weights = tmp_path / 'mobilenet0.25_Final.pth'
+    torch.save({'state_dict': {'module.' + k: v
+                               for k, v in net.state_dict().items()}},
+               weights)
+    out = tmp_path / 'out'
+    argv = [root, str(out), '--compression', 'c23', '--frames', '4',
+            '--methods', METHODS[0], '--size', '64', '--splits', split_dir,
+            '--no-progress', '--detector', 'retinaface',
+            '--detector-weights', str(weights), '--detector-device', 'cpu',
+            '--detector-batch', '3']
+    tool.main(argv)
+    records = [osp.join(d, f) for d, _, fs in os.walk(out) for f in fs
+               if f.endswith('.json') and 'records' in d]
+    assert records
+    for path in records:
+        with open(path) as f:
+            rec = json.load(f)
+        if rec['status'] == 'corrupt':
+            continue
+        assert rec['frames'] == [] and rec['no_face'] == rec['indices']
+        assert [c for _, c in rec['face_counts']] == [0] * 4
+    with open(out / 'c23' / 'settings.json') as f:
+        detector = json.load(f)['detector']
+    # where and in what batches it ran is not a setting of the output
+    assert detector['type'] == 'TorchRetinaFaceDetector'
+    assert 'device' not in detector and 'batch_size' not in detector
+    capsys.readouterr()
+    tool.main(argv[:-1] + ['5'])  # another batch size: all done already
+    assert '0 converted now' in capsys.readouterr().out
+    # a weight file of another network: one clear error line
+    bad = tmp_path / 'other.pth'
+    torch.save({'conv.weight': torch.zeros(3)}, bad)
+    main = tool.cli_main(tool.main)
+    argv[1] = str(tmp_path / 'out2')
+    with pytest.raises(SystemExit) as exc:
+        main(argv[:-6] + ['--detector', 'retinaface', '--detector-weights',
+                          str(bad), '--detector-device', 'cpu'])
+    assert exc.value.code == 1
+    assert 'does not match the model RetinaFaceNet' in capsys.readouterr().err

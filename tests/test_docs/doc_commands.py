@@ -141,6 +141,11 @@ LEDGER: Dict[str, Tool] = {
     '.dev_scripts/analysis/boundary_auc.py': Tool(
         tests=('tests/test_evaluation/test_boundary_auc.py::'
                'test_known_answers',)),
+    '.dev_scripts/analysis/check_retinaface_reference.py': Tool(
+        reason='imports the public Pytorch_Retinaface code from a local '
+        'checkout (cloning it needs the network); the same architecture, '
+        'anchors and decoding are tested against known answers in '
+        'tests/test_faces/test_retinaface.py'),
     '.dev_scripts/analysis/convert_memory.py': Tool(
         tests=('tests/test_converters/test_convert_memory.py::'
                'test_convert_memory_on_a_tiny_tree', )),
@@ -169,6 +174,10 @@ LEDGER: Dict[str, Tool] = {
         }),
     'tools/analysis/benchmark_decode.py': Tool(
         tests=('tests/test_analysis/test_benchmark_decode.py::test_tool',)),
+    'tools/analysis/benchmark_detect.py': Tool(
+        tests=('tests/test_analysis/test_benchmark_detect.py::test_tool',),
+        not_run={'--fp16': 'float16 RetinaFace is a CUDA measurement (the '
+                 'tests run on CPU; the CPU refusal is tested)'}),
     'tools/analysis/benchmark_loop.py': Tool(
         tests=('tests/test_analysis/test_benchmark_loop.py::'
                'test_benchmark_loop_tool',),
@@ -180,6 +189,9 @@ LEDGER: Dict[str, Tool] = {
     'tools/model_converters/timm_vit_to_mmfocus.py': Tool(
         tests=('tests/test_models/test_vit.py::'
                'test_converter_on_random_deit_s_checkpoint',),
+        outputs=(1,)),
+    'tools/model_converters/retinaface_to_mmfocus.py': Tool(
+        tests=('tests/test_faces/test_retinaface.py::test_converter_tool',),
         outputs=(1,)),
     'tools/model_converters/publish_model.py': Tool(
         tests=(f'{TT}::test_publish_model_strips_training_state',),
@@ -244,6 +256,8 @@ LEDGER: Dict[str, Tool] = {
                'test_robustness_tool_table_json_plot',)),
     'tools/dataset_converters/ffpp.py': Tool(
         tests=('tests/test_converters/test_ffpp.py::test_cli',
+               'tests/test_converters/test_ffpp.py::'
+               'test_cli_torch_retinaface',
                'tests/test_converters/test_clips.py::test_cli_clips',
                'tests/test_converters/test_pack_shards_option.py::'
                'test_pack_shards_option'),

@@ -30,7 +30,10 @@ What is timed:
   step of the same model, with the host time in each hook;
 * **video decoding** (:mod:`.decode`, ``tools/analysis/benchmark_decode.py``):
   frames/s of the converters' decoders (OpenCV, PyAV threads) on the same
-  videos, with the resident memory over the videos.
+  videos, with the resident memory over the videos;
+* **face detection** (:mod:`.detect`, ``tools/analysis/benchmark_detect.py``):
+  frames/s of the converters' face detectors (dlib HOG, the batched PyTorch
+  RetinaFace on CPU or GPU) on the same frames.
 
 Timings use ``time.perf_counter`` with ``torch.cuda.synchronize()`` before
 and after each timed call on a GPU. Peak memory is
@@ -42,6 +45,7 @@ Modules: :mod:`.reference` (the two-backbone reference), :mod:`.steps`
 statistics), :mod:`.memory` (memory probing), :mod:`.models` (the model and
 preprocessor benchmarks), :mod:`.pipeline` (the data-pipeline benchmark),
 :mod:`.maps` (map generation), :mod:`.decode` (video decoding),
+:mod:`.detect` (face detection),
 :mod:`.loop` (the real training loop against the bare step),
 :mod:`.environment` and :mod:`.report`.
 The targets a result is judged against are the caller's
@@ -56,6 +60,7 @@ Example:
 """
 from .decode import (DEFAULT_DECODERS, benchmark_decoders,
                      write_synthetic_video)
+from .detect import benchmark_detectors, synthetic_frames
 from .environment import environment_info
 from .maps import (amp_deviation, benchmark_map_sources, load_pairs,
                    synthetic_pairs)
@@ -77,6 +82,7 @@ __all__ = [
     'TwoBackboneReference', 'build_reference', 'make_batch',
     'interleaved_timings', 'summarize_times', 'paired_ratio',
     'MemoryProbe', 'static_bytes', 'measure_memory', 'make_train_step',
+    'benchmark_detectors', 'synthetic_frames',
     'make_infer_step',
     'compile_forward', 'benchmark_models', 'benchmark_preprocessor',
     'benchmark_data_pipeline', 'benchmark_shard_comparison',

@@ -34,7 +34,16 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
                         help='face detector backend (dlib: offline HOG + 68 '
                         'landmarks; retinaface: needs --detector-weights)')
     parser.add_argument('--detector-weights', default=None,
-                        help='local RetinaFace ONNX file (e.g. det_10g.onnx)')
+                        help='local RetinaFace weights: an ONNX file (e.g. '
+                        'det_10g.onnx, insightface on the CPU) or a PyTorch '
+                        '.pth (mobilenet0.25_Final.pth: batched over each '
+                        'video\'s frames, on the GPU when there is one)')
+    parser.add_argument('--detector-device', default='auto',
+                        help='device of the PyTorch RetinaFace: auto (CUDA '
+                        'when present), cpu, cuda or cuda:N (default auto)')
+    parser.add_argument('--detector-batch', type=int, default=16,
+                        metavar='N', help='frames per forward pass of the '
+                        'PyTorch RetinaFace (default 16)')
     parser.add_argument('--min-faces', type=int, default=None,
                         help='list videos with fewer faces in report.json '
                         '(default: half of --frames; in clip mode: fewer '
@@ -71,12 +80,25 @@ def add_train_args(parser: argparse.ArgumentParser, what: str) -> None:
                         help='repeat each real train entry K times')
 
 
-def detector_cfg(name: str, weights: Optional[str] = None) -> dict:
+def detector_cfg(name: str, weights: Optional[str] = None,
+                 device: str = 'auto', batch_size: int = 16) -> dict:
     """Detector config of a ``--detector`` choice.
+
+    ``retinaface`` takes its backend from the weight file: an ``.onnx``
+    file runs through insightface + onnxruntime (CPU), a PyTorch file
+    (``.pth`` / ``.pt`` / ``.tar``) through
+    :class:`~mmfocus.faces.retinaface.TorchRetinaFaceDetector`, batched
+    over each video's sampled frames on ``device``. Both take dlib's 68
+    landmarks inside RetinaFace's boxes (the crops and the landmark-based
+    masks use them).
 
     Args:
         name (str): ``'dlib'`` or ``'retinaface'``.
-        weights (str, optional): RetinaFace ONNX file.
+        weights (str, optional): RetinaFace weight file.
+        device (str): Device of the PyTorch RetinaFace. Defaults to
+            ``'auto'``.
+        batch_size (int): Frames per forward pass of the PyTorch RetinaFace.
+            Defaults to 16.
 
     Returns:
         dict: Config for :func:`mmfocus.faces.build_face_detector`.
@@ -90,13 +112,23 @@ def detector_cfg(name: str, weights: Optional[str] = None) -> dict:
         raise ValueError(f'unknown detector {name!r}')
     if not weights:
         raise ValueError('--detector retinaface needs --detector-weights '
-                         '(a local ONNX file; nothing is downloaded)')
+                         '(a local .onnx or .pth file; nothing is '
+                         'downloaded)')
     if not osp.isfile(weights):
         raise FileNotFoundError(f'RetinaFace weight file not found: '
                                 f'{weights}')
-    # RetinaFace boxes, dlib's 68 landmarks fitted inside them
-    return dict(type='RetinaFaceDetector', weights=osp.abspath(weights),
-                landmarks=68)
+    ext = osp.splitext(weights)[1].lower()
+    if ext == '.onnx':
+        return dict(type='RetinaFaceDetector', weights=osp.abspath(weights),
+                    landmarks=68)
+    if ext in ('.pth', '.pt', '.tar'):
+        return dict(type='TorchRetinaFaceDetector',
+                    weights=osp.abspath(weights), landmarks=68,
+                    device=device, batch_size=int(batch_size))
+    raise ValueError(f'--detector-weights {weights}: expected an .onnx '
+                     f'(insightface) or a .pth / .pt / .tar (PyTorch '
+                     f'RetinaFace-MobileNet0.25) file, got {ext or "no "}'
+                     f'extension')
 
 
 def common_kwargs(args: argparse.Namespace) -> dict:
@@ -104,7 +136,8 @@ def common_kwargs(args: argparse.Namespace) -> dict:
     return dict(
         frames=args.frames, workers=args.workers, shard=args.shard,
         margin=args.margin, size=args.size,
-        detector=detector_cfg(args.detector, args.detector_weights),
+        detector=detector_cfg(args.detector, args.detector_weights,
+                              args.detector_device, args.detector_batch),
         merge='only' if args.merge_only else 'auto',
         min_faces=args.min_faces, progress=not args.no_progress,
         clips=args.clips, clip_len=args.clip_len,

@@ -93,9 +93,14 @@ def process_video(task: VideoTask, out_dir: str, settings: ConvertSettings,
                                    threads=settings.decode_threads)
         except (VideoReadError, cv2.error) as e:
             rec['mask_error'] = str(e)
-    for idx in sorted(frames):
+    order = sorted(frames)
+    # one call for all sampled frames: a batching backend (RetinaFace on
+    # the GPU) runs them as one batch
+    found = dict(zip(order, detector.detect_batch([frames[i]
+                                                    for i in order])))
+    for idx in order:
         img = frames[idx]
-        faces = detector.detect(img)
+        faces = found[idx]
         rec['face_counts'].append([idx, len(faces)])
         face = largest_face(faces)
         if face is None:

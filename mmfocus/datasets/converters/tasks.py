@@ -104,6 +104,9 @@ class ConvertSettings:
 
     #: Fields that say how, not what: not in ``settings.json``.
     RUNTIME_FIELDS = ('decoder', 'decode_threads')
+    #: Detector config keys of the same kind (where and how many frames per
+    #: pass ``TorchRetinaFaceDetector`` runs): not in ``settings.json``.
+    RUNTIME_DETECTOR_KEYS = ('device', 'batch_size')
 
     def __post_init__(self) -> None:
         from .video import DECODERS
@@ -152,10 +155,13 @@ class ConvertSettings:
     def as_dict(self) -> dict:
         """The settings (what ``settings.json`` holds): frame mode without
         the clip keys (as before clip mode existed), clip mode without
-        ``frames`` (not used there); never the :attr:`RUNTIME_FIELDS`."""
+        ``frames`` (not used there); never the :attr:`RUNTIME_FIELDS` nor
+        the :attr:`RUNTIME_DETECTOR_KEYS`."""
         out = asdict(self)
         for key in self.RUNTIME_FIELDS:
             del out[key]
+        out['detector'] = {k: v for k, v in out['detector'].items()
+                           if k not in self.RUNTIME_DETECTOR_KEYS}
         if self.clip_mode:
             del out['frames']
         else:
