@@ -274,7 +274,10 @@ class TorchRetinaFaceDetector(BaseFaceDetector):
         max_side (int, optional): Longer side the images are shrunk to
             before detection (None: full resolution, as the published test
             script). Defaults to 640.
-        batch_size (int): Images per forward pass. Defaults to 16.
+        batch_size (int, optional): Images per forward pass. None: 16 on
+            CUDA, 1 on the CPU (where batching runs slower: 0.67x the
+            single-frame rate on one core, docs/en/useful_tools/
+            benchmark.md). Defaults to None.
         pre_nms_top_k (int): Highest-scoring anchors per image kept before
             NMS. Defaults to 5000.
         max_faces (int): Faces per image at most. Defaults to 750.
@@ -297,7 +300,7 @@ class TorchRetinaFaceDetector(BaseFaceDetector):
                  score_thr: float = 0.5,
                  nms_thr: float = 0.4,
                  max_side: Optional[int] = 640,
-                 batch_size: int = 16,
+                 batch_size: Optional[int] = None,
                  pre_nms_top_k: int = 5000,
                  max_faces: int = 750,
                  device: str = 'auto',
@@ -305,7 +308,7 @@ class TorchRetinaFaceDetector(BaseFaceDetector):
                  landmarks: int = 5) -> None:
         if landmarks not in (5, 68):
             raise ValueError(f'landmarks must be 5 or 68, got {landmarks}')
-        if batch_size < 1:
+        if batch_size is not None and batch_size < 1:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
         if max_side is not None and max_side < 32:
             raise ValueError(f'max_side must be >= 32 or None, got '
@@ -314,7 +317,6 @@ class TorchRetinaFaceDetector(BaseFaceDetector):
         self.score_thr = float(score_thr)
         self.nms_thr = float(nms_thr)
         self.max_side = None if max_side is None else int(max_side)
-        self.batch_size = int(batch_size)
         self.pre_nms_top_k = int(pre_nms_top_k)
         self.max_faces = int(max_faces)
         self.landmarks = landmarks
@@ -325,6 +327,9 @@ class TorchRetinaFaceDetector(BaseFaceDetector):
             raise RuntimeError(f'device {device!r} asked for, but CUDA is '
                                f'not available (use device="cpu")')
         self.fp16 = bool(fp16) and self.device.type == 'cuda'
+        if batch_size is None:
+            batch_size = 16 if self.device.type == 'cuda' else 1
+        self.batch_size = int(batch_size)
         net = load_retinaface(weights) if isinstance(weights, str) \
             else weights
         if not isinstance(net, RetinaFaceNet):

@@ -220,6 +220,7 @@ def test_detector_config_and_bad_input(tmp_path):
     det = build_face_detector(dict(type='TorchRetinaFaceDetector',
                                    weights=str(path), device='cpu'))
     assert isinstance(det, TorchRetinaFaceDetector)
+    assert det.batch_size == 1  # the CPU default (batching is slower there)
     assert 'TorchRetinaFaceDetector' in repr(det)
     with pytest.raises(TypeError, match='uint8'):
         det.detect(np.zeros((32, 32, 3), np.float32))
@@ -246,6 +247,7 @@ def test_converter_cli_picks_the_backend(tmp_path):
     assert cfg['landmarks'] == 68
     assert detector_cfg('retinaface', str(onnx))['type'] == \
         'RetinaFaceDetector'
+    assert detector_cfg('retinaface', str(pth))['batch_size'] is None
     other = tmp_path / 'w.bin'
     other.write_bytes(b'x')
     with pytest.raises(ValueError, match='expected an .onnx'):

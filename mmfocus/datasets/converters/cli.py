@@ -41,9 +41,10 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--detector-device', default='auto',
                         help='device of the PyTorch RetinaFace: auto (CUDA '
                         'when present), cpu, cuda or cuda:N (default auto)')
-    parser.add_argument('--detector-batch', type=int, default=16,
+    parser.add_argument('--detector-batch', type=int, default=None,
                         metavar='N', help='frames per forward pass of the '
-                        'PyTorch RetinaFace (default 16)')
+                        'PyTorch RetinaFace (default 16 on a GPU, 1 on the '
+                        'CPU, where batching is slower)')
     parser.add_argument('--min-faces', type=int, default=None,
                         help='list videos with fewer faces in report.json '
                         '(default: half of --frames; in clip mode: fewer '
@@ -81,7 +82,8 @@ def add_train_args(parser: argparse.ArgumentParser, what: str) -> None:
 
 
 def detector_cfg(name: str, weights: Optional[str] = None,
-                 device: str = 'auto', batch_size: int = 16) -> dict:
+                 device: str = 'auto',
+                 batch_size: Optional[int] = None) -> dict:
     """Detector config of a ``--detector`` choice.
 
     ``retinaface`` takes its backend from the weight file: an ``.onnx``
@@ -97,8 +99,8 @@ def detector_cfg(name: str, weights: Optional[str] = None,
         weights (str, optional): RetinaFace weight file.
         device (str): Device of the PyTorch RetinaFace. Defaults to
             ``'auto'``.
-        batch_size (int): Frames per forward pass of the PyTorch RetinaFace.
-            Defaults to 16.
+        batch_size (int, optional): Frames per forward pass of the PyTorch
+            RetinaFace. Defaults to None (16 on a GPU, 1 on the CPU).
 
     Returns:
         dict: Config for :func:`mmfocus.faces.build_face_detector`.
@@ -124,7 +126,7 @@ def detector_cfg(name: str, weights: Optional[str] = None,
     if ext in ('.pth', '.pt', '.tar'):
         return dict(type='TorchRetinaFaceDetector',
                     weights=osp.abspath(weights), landmarks=68,
-                    device=device, batch_size=int(batch_size))
+                    device=device, batch_size=batch_size)
     raise ValueError(f'--detector-weights {weights}: expected an .onnx '
                      f'(insightface) or a .pth / .pt / .tar (PyTorch '
                      f'RetinaFace-MobileNet0.25) file, got {ext or "no "}'
