@@ -26,7 +26,7 @@ import os.path as osp
 from abc import ABCMeta, abstractmethod
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import List, Optional, Union
+from typing import List, Optional, Tuple, Union
 
 import cv2
 import numpy as np
@@ -96,19 +96,36 @@ class BaseFaceDetector(metaclass=ABCMeta):
         return self.detect(img)
 
 
-def _to_rgb_uint8(img: np.ndarray) -> np.ndarray:
-    """BGR/grey image -> contiguous RGB uint8, the layout dlib expects."""
+def _as_bgr_uint8(img: np.ndarray) -> np.ndarray:
+    """A detector's input checked: BGR (or grey, made BGR) uint8."""
     img = np.asarray(img)
     if img.dtype != np.uint8:
         raise TypeError(f'expected a uint8 image, got dtype {img.dtype}')
     if img.ndim == 2:
-        img = cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
-    elif img.ndim == 3 and img.shape[2] == 3:
-        img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-    else:
-        raise ValueError(f'expected an (H, W, 3) or (H, W) image, got shape '
-                         f'{img.shape}')
-    return np.ascontiguousarray(img)
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    if img.ndim == 3 and img.shape[2] == 3:
+        return img
+    raise ValueError(f'expected an (H, W, 3) or (H, W) image, got shape '
+                     f'{img.shape}')
+
+
+def _to_rgb_uint8(img: np.ndarray) -> np.ndarray:
+    """BGR/grey image -> contiguous RGB uint8, the layout dlib expects."""
+    return np.ascontiguousarray(
+        cv2.cvtColor(_as_bgr_uint8(img), cv2.COLOR_BGR2RGB))
+
+
+def _shrink_to_side(img: np.ndarray, max_side: Optional[int],
+                    interpolation: int) -> Tuple[np.ndarray, float]:
+    """``img`` shrunk so that its longer side is at most ``max_side`` (None:
+    unchanged), and the scale applied (1.0 when unchanged)."""
+    h, w = img.shape[:2]
+    if not max_side or max(h, w) <= max_side:
+        return img, 1.0
+    scale = max_side / max(h, w)
+    return cv2.resize(img, (max(1, round(w * scale)),
+                            max(1, round(h * scale))),
+                      interpolation=interpolation), scale
 
 
 def dlib_shape_predictor_path(landmarks: int = 68) -> str:
@@ -210,14 +227,7 @@ class DlibDetector(BaseFaceDetector):
 
     def detect(self, img: np.ndarray) -> List[Face]:
         rgb = _to_rgb_uint8(img)
-        h, w = rgb.shape[:2]
-        scale = 1.0
-        det_img = rgb
-        if self.max_side and max(h, w) > self.max_side:
-            scale = self.max_side / max(h, w)
-            det_img = cv2.resize(
-                rgb, (max(1, round(w * scale)), max(1, round(h * scale))),
-                interpolation=cv2.INTER_AREA)
+        det_img, scale = _shrink_to_side(rgb, self.max_side, cv2.INTER_AREA)
         rects, scores, _ = self._detector.run(det_img, self.upsample,
                                               self.score_thr)
         faces = []

@@ -28,7 +28,8 @@ import torch.nn.functional as F
 
 from mmfocus.registry import FACE_DETECTORS
 from mmfocus.utils.checkpoint import (check_state_dict, load_state_dict_file)
-from .detectors import BaseFaceDetector, DlibDetector, Face
+from .detectors import (BaseFaceDetector, DlibDetector, Face, _as_bgr_uint8,
+                        _shrink_to_side)
 
 #: Anchor sides per level (pixels of the network input), the level strides
 #: and the box-coding variances of RetinaFace-MobileNet0.25.
@@ -228,14 +229,17 @@ def decode_landmarks(pre: torch.Tensor, priors: torch.Tensor,
     return priors[:, None, :2] + pts * variances[0] * priors[:, None, 2:]
 
 
-def convert_retinaface(state: Dict[str, torch.Tensor]
+def convert_retinaface(state: Dict[str, torch.Tensor],
+                       net: Optional[RetinaFaceNet] = None
                        ) -> Dict[str, torch.Tensor]:
     """The published RetinaFace-MobileNet0.25 state dict for
     :class:`RetinaFaceNet`: the ``module.`` prefix of a DataParallel save
-    removed (the names are otherwise the same), checked exactly."""
+    removed (the names are otherwise the same), checked exactly against
+    ``net`` (a new one when None)."""
     out = {(k[len('module.'):] if k.startswith('module.') else k): v
            for k, v in state.items()}
-    check_state_dict(RetinaFaceNet(), out, source='RetinaFace checkpoint')
+    check_state_dict(RetinaFaceNet() if net is None else net, out,
+                     source='RetinaFace checkpoint')
     return out
 
 
@@ -247,9 +251,8 @@ def load_retinaface(path: str) -> RetinaFaceNet:
         raise FileNotFoundError(
             f'RetinaFace weight file not found: {path!r} (point `weights` to '
             f'a local mobilenet0.25_Final.pth; nothing is downloaded)')
-    state = convert_retinaface(load_state_dict_file(path))
     net = RetinaFaceNet()
-    net.load_state_dict(state)
+    net.load_state_dict(convert_retinaface(load_state_dict_file(path), net))
     return net.eval()
 
 
@@ -342,22 +345,8 @@ class TorchRetinaFaceDetector(BaseFaceDetector):
 
     # -------------------------------------------------------------- input
     def _prepare(self, img: np.ndarray) -> Tuple[np.ndarray, float]:
-        img = np.asarray(img)
-        if img.dtype != np.uint8:
-            raise TypeError(f'expected a uint8 image, got dtype {img.dtype}')
-        if img.ndim == 2:
-            img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
-        elif img.ndim != 3 or img.shape[2] != 3:
-            raise ValueError(f'expected an (H, W, 3) or (H, W) image, got '
-                             f'shape {img.shape}')
-        h, w = img.shape[:2]
-        scale = 1.0
-        if self.max_side and max(h, w) > self.max_side:
-            scale = self.max_side / max(h, w)
-            img = cv2.resize(img, (max(1, round(w * scale)),
-                                   max(1, round(h * scale))),
-                             interpolation=cv2.INTER_LINEAR)
-        return img, scale
+        return _shrink_to_side(_as_bgr_uint8(img), self.max_side,
+                               cv2.INTER_LINEAR)
 
     def _to_batch(self, imgs: List[np.ndarray]) -> torch.Tensor:
         """Same-size BGR uint8 images -> the network's input on the device

@@ -27,9 +27,9 @@ import glob
 import os.path as osp
 
 from mmfocus.utils.cli import cli_main, save_result_json
+from mmfocus.utils.config_index import checkout_root
 
-PHOTOS = osp.join(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))), 'demo', 'faces', 'photos')
+PHOTOS = osp.join(checkout_root() or '', 'demo', 'faces', 'photos')
 
 
 def parse_detector(spec: str):

@@ -203,16 +203,16 @@ class CARHead(BaseModule):
         if norm not in MAP_NORMS:
             raise ValueError(f'map norm must be one of {MAP_NORMS}, got '
                              f'{norm!r}')
-        if norm == 'gated':
-            if scores is None or scores.shape != (feat.shape[0],
-                                                  self.num_classes):
-                raise ValueError(f"map norm 'gated' needs the image-level "
-                                 f'class probabilities, shape '
-                                 f'({feat.shape[0]}, {self.num_classes})')
+        if norm == 'gated' and (scores is None or scores.shape != (
+                feat.shape[0], self.num_classes)):
+            raise ValueError(f"map norm 'gated' needs the image-level "
+                             f'class probabilities, shape '
+                             f'({feat.shape[0]}, {self.num_classes})')
+        if norm != 'minmax':
             post = self.location_logits(feat.float()).softmax(dim=1)
+            if norm == 'posterior':
+                return post
             return minmax_normalize(post) * scores.float()[:, :, None, None]
-        if norm == 'posterior':
-            return self.location_logits(feat.float()).softmax(dim=1)
         f = self._split(feat).float()
         weights = f.mean(dim=(-2, -1), keepdim=True)  # GAP per channel
         maps = F.relu((weights * f).sum(dim=2))
